@@ -1,0 +1,101 @@
+# Attest — one Makefile. `make` builds bin/attest; `make run` and `make test` are the two commands.
+PREFIX ?= /usr/local
+DESTDIR ?=
+PORT ?= 8080
+SANITIZE ?=
+V ?= 0
+Q = $(if $(filter 1,$(V)),,@)
+
+BUILD := build$(if $(SANITIZE),-san)
+BIN := bin$(if $(SANITIZE),-san)
+
+PKGS := libcurl json-c sqlite3 libpq openssl cjose
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
+	-Wall -Wextra -Werror -Wstrict-prototypes -Wmissing-prototypes -Wshadow \
+	-Wpointer-arith -Wcast-qual -Wformat=2 -Wvla -fno-common -fstack-protector-strong \
+	-MMD -MP
+SAN_FLAGS = -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
+CFLAGS += $(if $(SANITIZE),$(SAN_FLAGS))
+LDFLAGS += $(if $(SANITIZE),-fsanitize=$(SANITIZE))
+LDLIBS += $(PKG_LIBS) -lfcgi -lmagic
+
+LIB_SRCS := $(wildcard core/*.c) $(wildcard lti/*.c) $(filter-out fcgi/main.c,$(wildcard fcgi/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+MAIN_OBJ := $(BUILD)/fcgi/main.o
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
+
+.PHONY: all deps run test test-unit test-integration test-e2e test-sanitize test-valgrind \
+	lint fuzz bench install uninstall clean
+all: $(BIN)/attest
+
+# Rebuild everything when the flags change (redis's .make-settings idea).
+FLAGS_FILE := $(BUILD)/.flags
+$(FLAGS_FILE): FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CC) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' > $@
+FORCE:
+
+$(BUILD)/%.o: %.c $(FLAGS_FILE)
+	@mkdir -p $(dir $@)
+	@$(if $(filter 1,$(V)),,echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BIN)/attest: $(MAIN_OBJ) $(LIB_OBJS)
+	@mkdir -p $(BIN)
+	@$(if $(filter 1,$(V)),,echo "  LINK    $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+$(BUILD)/tools/%: $(BUILD)/tests/tools/%.o
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lfcgi
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+
+# Debian packages and npm modules the build and the tests need (idempotent, no prompts).
+deps:
+	$(Q)deploy/install-deps.sh
+
+run: deps all
+	$(Q)PORT=$(PORT) deploy/stack.sh run
+
+test: deps all $(UNIT_BINS) $(TOOL_BINS)
+	$(Q)tests/run-all.sh
+
+test-unit: all $(UNIT_BINS)
+	$(Q)tests/run-unit.sh $(BUILD)/tests
+
+test-sanitize:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined all $(patsubst build/%,build-san/%,$(UNIT_BINS))
+	$(Q)ATTEST_BIN=bin-san/attest tests/run-unit.sh build-san/tests
+
+lint:
+	$(Q)tests/lint.sh
+
+bench: deps all $(TOOL_BINS)
+	$(Q)tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/attest/web \
+		$(DESTDIR)$(PREFIX)/share/attest/deploy
+	install -m 0755 bin/attest $(DESTDIR)$(PREFIX)/bin/attest
+	cp -R web/. $(DESTDIR)$(PREFIX)/share/attest/web/
+	cp -R deploy/. $(DESTDIR)$(PREFIX)/share/attest/deploy/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/attest
+	rm -rf $(DESTDIR)$(PREFIX)/share/attest
+
+clean:
+	rm -rf build build-san bin bin-san

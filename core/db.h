@@ -1,0 +1,62 @@
+/* db.h: the one storage interface. Two backends: SQLite (db_sqlite.c) and PostgreSQL (db_pg.c).
+ *
+ * SQL is written once, with parameters ?1 .. ?N; the PostgreSQL backend rewrites them to
+ * $1 .. $N at prepare time. Timestamps are int64 unix seconds, booleans 0/1 integers.
+ * A connection is used by one thread at a time (each worker process opens its own).
+ */
+#ifndef AT_DB_H
+#define AT_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/rc.h"
+
+struct db;
+struct db_stmt;
+
+enum db_kind { DB_SQLITE, DB_PG };
+
+/*
+ * Open url: "sqlite:PATH" (or a bare path) or "postgresql://..." / "postgres://...".
+ * Returns AT_OK and sets *out (caller owns: db_close()); AT_BADREQ for an unknown scheme,
+ * AT_DB when the database cannot be opened (err says why).
+ */
+enum at_rc db_open(const char *url, struct db **out, struct at_err *err);
+void db_close(struct db *db);				/* NULL-safe */
+enum db_kind db_kind(const struct db *db);
+const char *db_errmsg(struct db *db);			/* borrowed: last error text */
+
+/* Prepare sql (a literal: values are bound, never formatted in). Caller finalizes. */
+enum at_rc db_prepare(struct db *db, const char *sql, struct db_stmt **out);
+void db_bind_i64(struct db_stmt *st, int idx, int64_t v);		/* idx is 1-based */
+void db_bind_text(struct db_stmt *st, int idx, const char *s, size_t len); /* s NULL: NULL */
+void db_bind_str(struct db_stmt *st, int idx, const char *s);		/* strlen(s) */
+void db_bind_null(struct db_stmt *st, int idx);
+
+/*
+ * Run or advance st. Returns AT_OK with *row true while a row is available, false when done;
+ * AT_CONFLICT on a unique/foreign-key violation; AT_DB on other errors.
+ */
+enum at_rc db_step(struct db_stmt *st, bool *row);
+int64_t db_col_i64(struct db_stmt *st, int col);	/* col is 0-based; NULL reads as 0 */
+const char *db_col_text(struct db_stmt *st, int col);	/* borrowed until next step; NULL if NULL */
+size_t db_col_len(struct db_stmt *st, int col);
+bool db_col_null(struct db_stmt *st, int col);
+int64_t db_changes(struct db_stmt *st);			/* rows changed by a finished write */
+void db_finalize(struct db_stmt *st);			/* NULL-safe */
+
+/* Run a parameterless script (several statements: migrations). */
+enum at_rc db_exec(struct db *db, const char *sql);
+
+/* Transactions. db_begin takes the write lock at once (SQLite BEGIN IMMEDIATE). */
+enum at_rc db_begin(struct db *db);
+enum at_rc db_commit(struct db *db);
+void db_rollback(struct db *db);			/* safe when no transaction is open */
+
+/* Helpers for the common one-shot shapes. */
+/* Run a prepared statement to completion, ignoring rows. */
+enum at_rc db_run(struct db_stmt *st);
+
+#endif

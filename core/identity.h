@@ -1,0 +1,50 @@
+/* identity.h: users, courses (contexts), memberships and resource links from LTI claims. */
+#ifndef AT_IDENTITY_H
+#define AT_IDENTITY_H
+
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/db.h"
+
+/* Attest roles (a membership may hold several). */
+enum {
+	ROLE_LEARNER = 1,
+	ROLE_ASSESSOR = 2,
+	ROLE_ADMIN = 4,
+};
+
+struct user {
+	int64_t id, platform_id;
+	const char *sub, *name, *given_name, *family_name, *email;
+	int admin;
+};
+
+struct context {
+	int64_t id, platform_id, deployment_row;
+	const char *context_id, *label, *title;
+	const char *nrps_url, *ags_lineitems, *ags_scopes;
+};
+
+struct resource_link {
+	int64_t id, context_id;
+	const char *link_id, *title, *ags_lineitem;
+};
+
+/* Insert or update by (platform_id, sub); sets u->id. Empty names keep the stored ones. */
+enum at_rc identity_user_upsert(struct db *db, struct user *u, int64_t now);
+enum at_rc identity_user_get(struct db *db, struct arena *a, int64_t id, struct user *out);
+/* Insert or update by (platform_id, context_id); sets c->id. */
+enum at_rc identity_context_upsert(struct db *db, struct context *c, int64_t now);
+enum at_rc identity_context_get(struct db *db, struct arena *a, int64_t id,
+				struct context *out);
+/* Insert or update the membership of user in context with roles (raw claim, space
+ * separated) and role flags. */
+enum at_rc identity_membership_set(struct db *db, int64_t user_id, int64_t context_id,
+				   const char *roles, int role, int64_t now);
+/* Insert or update by (context_id, link_id); sets l->id. */
+enum at_rc identity_link_upsert(struct db *db, struct resource_link *l, int64_t now);
+/* Count members of a context having any of role's flags. */
+enum at_rc identity_member_count(struct db *db, int64_t context_id, int role, int64_t *n);
+
+#endif

@@ -1,0 +1,102 @@
+/* router.c: method, path, session, role and CSRF checks, then the handler. */
+#include <string.h>
+
+#include "core/token.h"
+#include "fcgi/http.h"
+#include "fcgi/pages.h"
+#include "fcgi/router.h"
+#include "fcgi/session.h"
+
+struct route {
+	const char *methods;	/* "GET", "POST", "GET POST" */
+	const char *path;
+	void (*fn)(struct req *r);
+	int flags;
+};
+
+static const struct route routes[] = {
+	{ "GET", "/", page_index, 0 },
+	{ "GET", "/healthz", page_health, 0 },
+	{ "GET", "/.well-known/jwks.json", page_jwks, 0 },
+	{ "GET", "/lti/canvas.json", page_canvas_json, 0 },
+	{ "GET POST", "/lti/login", page_lti_login, 0 },
+	{ "POST", "/lti/launch", page_lti_launch, 0 },
+	{ "GET", "/lti/register", page_lti_register, 0 },
+	{ "GET", "/app", page_app, R_SESSION },
+	{ "GET POST", "/lti/deeplink", page_deeplink,
+	  R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+};
+
+static bool method_ok(const char *list, const char *m)
+{
+	size_t n = strlen(m);
+
+	for (const char *p = list; (p = strstr(p, m)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+			return true;
+	return false;
+}
+
+static int role_flags(int role)
+{
+	int f = 0;
+
+	if (role & 1)
+		f |= R_LEARNER;
+	if (role & 2)
+		f |= R_ASSESSOR;
+	if (role & 4)
+		f |= R_ADMIN;
+	return f;
+}
+
+void router_dispatch(struct req *r)
+{
+	const struct route *rt = NULL;
+	bool path_found = false;
+	const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+
+	for (size_t i = 0; i < NELEM(routes); i++) {
+		if (strcmp(routes[i].path, r->path) != 0)
+			continue;
+		path_found = true;
+		if (method_ok(routes[i].methods, method)) {
+			rt = &routes[i];
+			break;
+		}
+	}
+	if (rt == NULL) {
+		if (path_found) {
+			http_error_page(r, 405, "Method not allowed",
+					"This address does not accept that method.");
+			return;
+		}
+		http_error_page(r, 404, "Not found", "There is no page at this address.");
+		return;
+	}
+	if (rt->flags & R_SESSION) {
+		if (session_load(r) != AT_OK) {
+			http_error_page(r, 401, "Session expired or missing",
+					"Please launch Attest again from your course.");
+			return;
+		}
+		int need = rt->flags & (R_LEARNER | R_ASSESSOR | R_ADMIN);
+
+		if (need && !(role_flags(r->sess->s.role) & need)) {
+			http_error_page(r, 403, "Not allowed",
+					"Your role in this course does not give access to this page.");
+			return;
+		}
+		if ((rt->flags & R_CSRF) && strcmp(method, "POST") == 0) {
+			const char *c = req_param(r, "csrf");
+
+			if (c == NULL || !token_equal(c, r->sess->s.csrf)) {
+				http_error_page(r, 403, "Form expired",
+						"The form was not sent from this session. Reload the "
+						"page and try again.");
+				return;
+			}
+		}
+	}
+	rt->fn(r);
+}

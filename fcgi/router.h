@@ -1,0 +1,18 @@
+/* router.h: the one route table; flags are enforced before a handler runs. */
+#ifndef AT_ROUTER_H
+#define AT_ROUTER_H
+
+#include "fcgi/req.h"
+
+enum {
+	R_SESSION = 1 << 0,	/* a live launch session (s= parameter or Bearer header) */
+	R_CSRF = 1 << 1,	/* POST must carry the session's csrf token */
+	R_LEARNER = 1 << 2,	/* any of the role flags below admits the request */
+	R_ASSESSOR = 1 << 3,
+	R_ADMIN = 1 << 4,
+};
+
+/* Dispatch r to its handler (after checks). The response is left in r. */
+void router_dispatch(struct req *r);
+
+#endif
