@@ -32,7 +32,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all deps run test test-unit test-integration test-e2e test-sanitize test-valgrind \
+.PHONY: all deps test-deps run test test-unit test-integration test-e2e test-sanitize test-valgrind \
 	lint fuzz bench install uninstall clean
 all: $(BIN)/attest
 
@@ -42,6 +42,7 @@ $(FLAGS_FILE): FORCE
 	@mkdir -p $(BUILD)
 	@echo '$(CC) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' | cmp -s - $@ || echo '$(CC) $(CFLAGS) $(LDFLAGS) $(LDLIBS)' > $@
 FORCE:
+.SECONDARY:
 
 $(BUILD)/%.o: %.c $(FLAGS_FILE)
 	@mkdir -p $(dir $@)
@@ -70,15 +71,25 @@ deps:
 run: deps all
 	$(Q)PORT=$(PORT) deploy/stack.sh run
 
-test: deps all $(UNIT_BINS) $(TOOL_BINS)
+test: test-deps all $(UNIT_BINS) $(TOOL_BINS)
 	$(Q)tests/run-all.sh
+
+test-deps:
+	$(Q)deploy/install-deps.sh --test
 
 test-unit: all $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(BUILD)/tests
 
+test-integration: all
+	$(Q)tests/run-integration.sh
+
+test-e2e: all
+	$(Q)tests/run-e2e.sh
+
 test-sanitize:
 	$(Q)$(MAKE) --no-print-directory SANITIZE=address,undefined all $(patsubst build/%,build-san/%,$(UNIT_BINS))
-	$(Q)ATTEST_BIN=bin-san/attest tests/run-unit.sh build-san/tests
+	$(Q)tests/run-unit.sh build-san/tests
+	$(Q)ATTEST_BIN=bin-san/attest tests/run-integration.sh
 
 lint:
 	$(Q)tests/lint.sh

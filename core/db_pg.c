@@ -137,7 +137,8 @@ static enum at_rc map_sqlstate(const char *state)
 
 /*
  * Record the error of res (may be NULL) and map it. The terse form keeps severity and primary
- * text but drops DETAIL, which quotes row values (token hashes, e-mail) that must not reach logs.
+ * text but drops DETAIL, which quotes row values (token hashes, e-mail) that must not reach
+ * logs.
  */
 static enum at_rc fail_result(struct pdb *d, const PGresult *res)
 {
@@ -243,6 +244,11 @@ static void redact(char *msg, const char *url)
 		blank(msg, p + 9, strcspn(p + 9, "&#"));
 }
 
+/*
+ * Connect to conninfo (a postgresql:// URL or key=value string). Returns AT_OK and sets *out
+ * (caller owns: db_close()); AT_DB when the server cannot be reached or refuses (err says why,
+ * with any password in the URL blanked).
+ */
 enum at_rc db_pg_open(const char *conninfo, struct db **out, struct at_err *err)
 {
 	struct pdb *d = xcalloc(1, sizeof(*d));
@@ -406,7 +412,7 @@ static void p_bind_i64(struct db_stmt *st, int idx, int64_t v)
 static void p_bind_text(struct db_stmt *st, int idx, const char *s, size_t len)
 {
 	if (memchr(s, '\0', len) != NULL) {
-		/* text format cannot carry NUL (nor can a PostgreSQL text value): refuse, never cut */
+		/* text format cannot carry NUL, nor can a text value: refuse, never cut */
 		PS(st)->bind_err = "text parameter contains a NUL byte";
 		return;
 	}
@@ -589,10 +595,15 @@ static enum at_rc rollback(struct pdb *d)
 	return rc;
 }
 
+/*
+ * Run a script. COMMIT of a transaction in which a statement failed "succeeds" on the server
+ * (it rolls back, tag ROLLBACK): report that as AT_DB, or the caller would think it saved.
+ */
 static enum at_rc p_exec(struct db *db, const char *sql)
 {
 	struct pdb *d = D(db);
 	PGresult *res;
+	bool aborted;
 	enum at_rc rc;
 
 	if (strcmp(sql, "ROLLBACK") == 0)
@@ -600,6 +611,8 @@ static enum at_rc p_exec(struct db *db, const char *sql)
 	rc = ensure_conn(d);
 	if (rc != AT_OK)
 		return rc;
+	aborted = strcmp(sql, "COMMIT") == 0 &&
+		  PQtransactionStatus(d->conn) == PQTRANS_INERROR;
 	res = PQexec(d->conn, sql);
 	switch (PQresultStatus(res)) {
 	case PGRES_COMMAND_OK:
@@ -613,11 +626,23 @@ static enum at_rc p_exec(struct db *db, const char *sql)
 	}
 	PQclear(res);
 	note_tx(d);
+	if (rc == AT_OK && aborted) {
+		set_err(d, "commit: a statement of the transaction failed; it was rolled back");
+		rc = AT_DB;
+	}
 	return rc;
 }
 
+/* BEGIN inside a transaction only warns on PostgreSQL: refuse it, as SQLite does. */
 static enum at_rc p_begin(struct db *db)
 {
+	struct pdb *d = D(db);
+
+	if (PQstatus(d->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(d->conn) != PQTRANS_IDLE) {
+		set_err(d, "begin: a transaction is already open");
+		return AT_DB;
+	}
 	return p_exec(db, "BEGIN");
 }
 

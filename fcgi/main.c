@@ -16,8 +16,6 @@
 
 #define ATTEST_VERSION "0.1.0"
 
-struct app g_app;
-
 static const char USAGE[] =
 	"usage: attest [-c FILE] COMMAND [ARGS]\n"
 	"\n"
@@ -42,58 +40,6 @@ static const char USAGE[] =
 	"\n"
 	"Exit codes: 0 ok, 1 failed, 2 usage error, 3 configuration error,\n"
 	"4 database error, 5 not found, 6 already exists.\n";
-
-int cli_exit_of(int rc)
-{
-	switch (rc) {
-	case AT_OK: return EXIT_OKAY;
-	case AT_BADREQ: return EXIT_USAGE;
-	case AT_NOTFOUND: return EXIT_NOTFOUND;
-	case AT_CONFLICT: return EXIT_CONFLICT;
-	case AT_DB: return EXIT_DB;
-	default: return EXIT_FAIL;
-	}
-}
-
-bool cli_opt(int argc, char **argv, int *i, const char *name, const char **val)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(argv[*i], name, n) != 0)
-		return false;
-	if (argv[*i][n] == '=') {
-		*val = argv[*i] + n + 1;
-		return true;
-	}
-	if (argv[*i][n] != '\0' || *i + 1 >= argc)
-		return false;
-	*val = argv[++*i];
-	return true;
-}
-
-bool cli_has_help(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
-			return true;
-	return false;
-}
-
-int cli_open_db(void)
-{
-	struct at_err err = { "" };
-	int applied = 0;
-
-	if (db_open(g_app.cfg.database, &g_app.db, &err) != AT_OK) {
-		fprintf(stderr, "attest: %s\n", err.msg);
-		return EXIT_DB;
-	}
-	if (migrate_run(g_app.db, &applied, &err) != AT_OK) {
-		fprintf(stderr, "attest: %s\n", err.msg);
-		return EXIT_DB;
-	}
-	return EXIT_OKAY;
-}
 
 static int cmd_migrate(int argc, char **argv)
 {
