@@ -20,6 +20,8 @@ BIN=${ATTEST_BIN:-$root/bin/attest}
 case "$BIN" in /*) ;; *) BIN=$root/$BIN ;; esac
 
 export ATTEST_BASE_URL=${ATTEST_BASE_URL:-http://localhost:$PORT}
+# A plain-http base URL means a local development setup: let it talk to a local http LMS.
+case "$ATTEST_BASE_URL" in http://*) export ATTEST_LMS_ALLOW_HTTP=${ATTEST_LMS_ALLOW_HTTP:-1} ;; esac
 export ATTEST_DATABASE=${ATTEST_DATABASE:-sqlite:$VAR/attest.db}
 export ATTEST_KEYS_DIR=${ATTEST_KEYS_DIR:-$VAR/keys}
 export ATTEST_WEB_DIR=${ATTEST_WEB_DIR:-$root/web}
