@@ -37,7 +37,9 @@ void db_bind_null(struct db_stmt *st, int idx);
 
 /*
  * Run or advance st. Returns AT_OK with *row true while a row is available, false when done;
- * AT_CONFLICT on a unique/foreign-key violation; AT_DB on other errors.
+ * AT_CONFLICT on a unique/foreign-key/not-null violation; AT_TIMEOUT when the database is
+ * busy (SQLite) or a transaction must be retried (PostgreSQL 40001/40P01); AT_TOOBIG;
+ * AT_DB on other errors. Text must not contain NUL bytes.
  */
 enum at_rc db_step(struct db_stmt *st, bool *row);
 int64_t db_col_i64(struct db_stmt *st, int col);	/* col is 0-based; NULL reads as 0 */
@@ -50,7 +52,9 @@ void db_finalize(struct db_stmt *st);			/* NULL-safe */
 /* Run a parameterless script (several statements: migrations). */
 enum at_rc db_exec(struct db *db, const char *sql);
 
-/* Transactions. db_begin takes the write lock at once (SQLite BEGIN IMMEDIATE). */
+/* Transactions. On SQLite db_begin takes the write lock at once (BEGIN IMMEDIATE); on
+ * PostgreSQL read-then-write code relies on unique constraints or atomic statements.
+ * After ANY error inside a transaction, call db_rollback: PostgreSQL has aborted it. */
 enum at_rc db_begin(struct db *db);
 enum at_rc db_commit(struct db *db);
 void db_rollback(struct db *db);			/* safe when no transaction is open */

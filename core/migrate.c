@@ -131,6 +131,11 @@ int migrate_latest(void)
 static const char SQL_META[] =
 	"CREATE TABLE IF NOT EXISTS schema_version ("
 	" version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)";
+static const char SQL_EXISTS_SQLITE[] =
+	"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'";
+static const char SQL_EXISTS_PG[] =
+	"SELECT COUNT(*) FROM information_schema.tables"
+	" WHERE table_schema = current_schema() AND table_name = 'schema_version'";
 static const char SQL_VERSION[] = "SELECT COALESCE(MAX(version), 0) FROM schema_version";
 static const char SQL_RECORD[] =
 	"INSERT INTO schema_version (version, applied_at) VALUES (?1, ?2)";
@@ -142,9 +147,14 @@ enum at_rc migrate_version(struct db *db, int *version)
 	enum at_rc rc;
 
 	*version = 0;
-	rc = db_exec(db, SQL_META);
+	rc = db_prepare(db, db_kind(db) == DB_PG ? SQL_EXISTS_PG : SQL_EXISTS_SQLITE, &st);
 	if (rc != AT_OK)
-		return rc;
+		goto out;
+	rc = db_step(st, &row);
+	if (rc != AT_OK || !row || db_col_i64(st, 0) == 0)
+		goto out;	/* an empty database: version 0 */
+	db_finalize(st);
+	st = NULL;
 	rc = db_prepare(db, SQL_VERSION, &st);
 	if (rc != AT_OK)
 		goto out;
@@ -185,11 +195,6 @@ enum at_rc migrate_run(struct db *db, int *applied, struct at_err *err)
 
 	*applied = 0;
 	buf_init(&b, 1 << 20);
-	rc = db_exec(db, SQL_META);
-	if (rc != AT_OK) {
-		at_fail(err, rc, "cannot create schema_version: %s", db_errmsg(db));
-		goto out_nt;
-	}
 	rc = db_begin(db);
 	if (rc != AT_OK) {
 		at_fail(err, rc, "cannot begin migration: %s", db_errmsg(db));
@@ -200,7 +205,10 @@ enum at_rc migrate_run(struct db *db, int *applied, struct at_err *err)
 		if (rc != AT_OK)
 			goto out;
 	}
-	rc = migrate_version(db, &current);
+	/* Inside the lock: two hosts migrating at once cannot both create it. */
+	rc = db_exec(db, SQL_META);
+	if (rc == AT_OK)
+		rc = migrate_version(db, &current);
 	if (rc != AT_OK)
 		goto out;
 	for (size_t i = 0; i < NELEM(migrations); i++) {

@@ -8,7 +8,7 @@
  * (SQLite: write lock; PostgreSQL: advisory lock). *applied = migrations run now. */
 enum at_rc migrate_run(struct db *db, int *applied, struct at_err *err);
 int migrate_latest(void);
-/* Current schema version of db, 0 when empty. */
+/* Current schema version of db, 0 when empty. Reads only. */
 enum at_rc migrate_version(struct db *db, int *version);
 
 #endif

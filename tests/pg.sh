@@ -8,7 +8,8 @@
 # PostgreSQL refuses to run as root: as root the server runs as $ATTEST_PG_USER (default
 # "postgres", created as a system user if missing); otherwise as the calling user. Listens on
 # 127.0.0.1 only, on a free port, with its unix socket inside DIR; trust auth, fsync off.
-# Needs no stdin or tty. Binaries from $ATTEST_PG_BIN (default: newest /usr/lib/postgresql/*/bin).
+# Needs no stdin or tty. Binaries from $ATTEST_PG_BIN (default: PostgreSQL 15, else the newest
+# /usr/lib/postgresql/*/bin).
 set -eu
 
 die()
@@ -39,7 +40,8 @@ find_bin()
 		echo "$ATTEST_PG_BIN"
 		return
 	fi
-	for d in /usr/lib/postgresql/15/bin $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -rV); do
+	for d in /usr/lib/postgresql/15/bin \
+		$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -rV); do
 		if [ -x "$d/postgres" ]; then
 			echo "$d"
 			return
@@ -66,7 +68,8 @@ pick_user()
 	fi
 	u=${ATTEST_PG_USER:-postgres}
 	if ! id -u "$u" >/dev/null 2>&1; then
-		useradd --system --no-create-home --shell /usr/sbin/nologin "$u" >/dev/null 2>&1 ||
+		useradd --system --no-create-home --shell /usr/sbin/nologin "$u" \
+			>/dev/null 2>&1 ||
 			die "cannot create user $u"
 	fi
 	echo "$u"
@@ -94,7 +97,8 @@ url()
 
 running()
 {
-	[ -f "$dir/data/postmaster.pid" ] && as_user "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
+	[ -f "$dir/data/postmaster.pid" ] &&
+		as_user "$bin/pg_ctl" -D "$dir/data" status >/dev/null 2>&1
 }
 
 start()
@@ -113,7 +117,7 @@ start()
 	fi
 	touch "$marker"
 	as_user test -w "$dir" ||
-		die "$user cannot write $dir (is a parent directory closed to it? use one under /tmp)"
+		die "$user cannot write $dir (a parent directory closed to it? use /tmp)"
 
 	# The socket path must fit sockaddr_un (108 bytes with ".s.PGSQL.NNNNN").
 	sock=$dir
@@ -164,8 +168,8 @@ EOF
 		[ $i -lt 300 ] || die "server on port $port does not accept connections"
 		sleep 0.1
 	done
-	if ! "$bin/psql" -X -q -h 127.0.0.1 -p "$port" -U "$user" -d postgres -tA \
-		-c "SELECT 1 FROM pg_database WHERE datname = 'attest'" </dev/null | grep -q 1; then
+	if ! "$bin/psql" -X -q -h 127.0.0.1 -p "$port" -U "$user" -d postgres -tA </dev/null \
+		-c "SELECT 1 FROM pg_database WHERE datname = 'attest'" | grep -q 1; then
 		"$bin/createdb" -h 127.0.0.1 -p "$port" -U "$user" -E UTF8 attest </dev/null ||
 			die "createdb attest failed"
 	fi
@@ -177,7 +181,8 @@ stop()
 	[ -e "$dir" ] || return 0
 	[ -f "$marker" ] || die "$dir was not made by pg.sh: not removing it"
 	if [ -f "$dir/data/postmaster.pid" ]; then
-		as_user "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 60 stop >/dev/null 2>&1 || true
+		as_user "$bin/pg_ctl" -D "$dir/data" -m immediate -w -t 60 stop \
+			>/dev/null 2>&1 || true
 	fi
 	if [ -f "$dir/sockdir" ]; then
 		sd=$(cat "$dir/sockdir")

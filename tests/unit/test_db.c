@@ -270,7 +270,8 @@ static void test_open_errors(void **state)
 	open_fails("mysql://root@localhost/attest", AT_BADREQ, NULL);
 	open_fails("sqlite:/nonexistent-attest-dir/x/t.db", AT_DB, NULL);
 	/* nothing listens on port 1; libpq quotes malformed URIs whole, password included */
-	open_fails("postgresql://bob:sekrit@127.0.0.1:1/attest?connect_timeout=5", AT_DB, "sekrit");
+	open_fails("postgresql://bob:sekrit@127.0.0.1:1/attest?connect_timeout=5", AT_DB,
+		   "sekrit");
 	open_fails("postgresql://bob:sekrit@[::1", AT_DB, "sekrit");
 	open_fails("postgres://bob:sekrit@127.0.0.1:99999/attest", AT_DB, "sekrit");
 	open_fails("postgres://bob@127.0.0.1:1/x?password=hunter2&a=b=c", AT_DB, "hunter2");
@@ -346,8 +347,9 @@ static void test_text_roundtrip(void **state)
 		const char *k, *v;
 	} cases[] = {
 		{ "quotes", "it's \"quoted\"; DROP TABLE kv; -- ''" },
-		{ "unicode", "na\xc3\xafve caf\xc3\xa9 \xe2\x80\x94 \xe6\x97\xa5\xe6\x9c\xac"
-			     "\xe8\xaa\x9e \xf0\x9f\x8e\x89 \xce\xa9\xce\xbc\xce\xad\xce\xb3\xce\xb1" },
+		{ "unicode", "na\xc3\xafve caf\xc3\xa9 \xe2\x80\x94 "
+			     "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e \xf0\x9f\x8e\x89 "
+			     "\xce\xa9\xce\xbc\xce\xad\xce\xb3\xce\xb1" },
 		{ "escapes", "C:\\path\\n\\t %s %n $1 ?1 \\x00 \t\r\n end" },
 		{ "empty", "" },
 	};
@@ -405,7 +407,8 @@ static void test_int64(void **state)
 		assert_string_equal(db_col_text(st, 1), cases[i].txt);
 		db_finalize(st);
 		/* the server compares the bound value, not a rounded one */
-		assert_int_equal(db_prepare(fx->db, "SELECT k FROM kv WHERE n = ?1", &st), AT_OK);
+		assert_int_equal(db_prepare(fx->db, "SELECT k FROM kv WHERE n = ?1", &st),
+				 AT_OK);
 		db_bind_i64(st, 1, cases[i].v);
 		assert_int_equal(db_step(st, &row), AT_OK);
 		assert_true(row);
@@ -628,6 +631,13 @@ static void test_transaction(void **state)
 	/* rollback with nothing open is harmless */
 	db_rollback(fx->db);
 	assert_int_equal(q_i64(fx->db, SQL_KV_COUNT, NULL), 1);
+
+	/* no nested transactions; the open one is unharmed */
+	assert_int_equal(db_begin(fx->db), AT_OK);
+	assert_int_equal(kv_put(fx->db, "d", "4", 1, 4), AT_OK);
+	assert_int_equal(db_begin(fx->db), AT_DB);
+	assert_int_equal(db_commit(fx->db), AT_OK);
+	assert_int_equal(q_i64(fx->db, SQL_KV_COUNT, NULL), 2);
 }
 
 static void test_changes(void **state)
@@ -815,8 +825,8 @@ static int fault_child(const char *url)
 			why = "migrate_run after the fault did not succeed";
 	}
 	if (why != NULL)
-		fprintf(stderr, "fault child: %s (rc=%s, err=%s, db=%s)\n", why, at_strerror(rc),
-			err.msg, db_errmsg(db));
+		fprintf(stderr, "fault child: %s (rc=%s, err=%s, db=%s)\n", why,
+			at_strerror(rc), err.msg, db_errmsg(db));
 	db_close(db);
 	return why == NULL ? 0 : 1;
 }
@@ -925,6 +935,24 @@ static void test_pg_lost_in_transaction(void **state)
 	assert_int_equal(q_i64(fx->db, SQL_KV_COUNT, NULL), 1);
 }
 
+/*
+ * A failed statement aborts a PostgreSQL transaction (SQLite only undoes the statement):
+ * COMMIT then rolls back on the server and must not report success.
+ */
+static void test_pg_commit_after_error(void **state)
+{
+	struct fx *fx = *state;
+
+	assert_int_equal(db_begin(fx->db), AT_OK);
+	assert_int_equal(kv_put(fx->db, "a", "1", 1, 1), AT_OK);
+	assert_int_equal(kv_put(fx->db, "a", "1", 1, 1), AT_CONFLICT);
+	assert_int_equal(db_commit(fx->db), AT_DB);
+	assert_true(ci_contains(db_errmsg(fx->db), "rolled back"));
+	assert_int_equal(q_i64(fx->db, SQL_KV_COUNT, NULL), 0);
+	assert_int_equal(db_begin(fx->db), AT_OK);		/* the session is idle again */
+	db_rollback(fx->db);
+}
+
 /* A serialization failure (40001) is AT_TIMEOUT: the caller may retry. */
 static void test_pg_serialization(void **state)
 {
@@ -981,6 +1009,7 @@ int main(int argc, char **argv)
 		MIGRATED(test_pg_bind_errors, be_pg),
 		MIGRATED(test_pg_reconnect, be_pg),
 		MIGRATED(test_pg_lost_in_transaction, be_pg),
+		MIGRATED(test_pg_commit_after_error, be_pg),
 		MIGRATED(test_pg_serialization, be_pg),
 	};
 	int failed = 0;
