@@ -62,9 +62,12 @@ start() {
 		upstreams="$upstreams		server unix:$VAR/run/attest-$i.sock;\n"
 	done
 	for d in body fastcgi proxy uwsgi scgi; do mkdir -p "$VAR/nginx/$d"; done
-	# nginx started by root runs its workers as nobody: let them use the temp dirs.
-	if [ "$(id -u)" -eq 0 ]; then chown -R nobody:nogroup "$VAR/nginx"; fi
-	sed -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$root|g" -e "s|@PORT@|$PORT|g" \
+	# nginx started by root would run its workers as nobody, who may not reach a socket or
+	# the web/ files under a private directory: this local, loopback-only nginx keeps the
+	# invoking user (the production site in deploy/ runs as www-data).
+	local user_line=""
+	if [ "$(id -u)" -eq 0 ]; then user_line="user root root;"; fi
+	sed -e "s|@USER@|$user_line|" -e "s|@VAR@|$VAR|g" -e "s|@ROOT@|$root|g" -e "s|@PORT@|$PORT|g" \
 		-e "s|@LISTEN@|$LISTEN|g" -e "s|@UPSTREAMS@|$upstreams|" \
 		"$root/deploy/nginx-dev.conf.in" >"$VAR/nginx.conf"
 	nginx -q -t -p "$VAR/nginx" -c "$VAR/nginx.conf" 2>"$VAR/log/nginx-check.log" || {
