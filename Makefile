@@ -94,7 +94,7 @@ test-sanitize:
 lint:
 	$(Q)tests/lint.sh
 
-bench: deps all $(TOOL_BINS)
+bench: test-deps all $(TOOL_BINS)
 	$(Q)tests/bench/run.sh
 
 install: all
