@@ -66,6 +66,14 @@ const char *req_param(struct req *r, const char *key);
 const char *req_cookie(struct req *r, const char *name);
 const char *req_env(struct req *r, const char *name);
 
+/* True when the request body is of this media type (parameters such as charset ignored). */
+bool req_content_type_is(struct req *r, const char *type);
+/* Parse a JSON body (Content-Type application/json): an object, nesting at most 32 deep.
+ * *out is freed with r's arena. AT_BADREQ (err says where) for malformed JSON or another
+ * root type; AT_NOTFOUND when there is no JSON body. */
+struct json_object;
+enum at_rc req_json(struct req *r, struct json_object **out, struct at_err *err);
+
 /* Typed, range-checked parameter (no atoi). AT_BADREQ if absent or out of range. */
 enum at_rc req_param_i64(struct req *r, const char *key, int64_t min, int64_t max,
 			 int64_t *out);

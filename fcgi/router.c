@@ -74,6 +74,17 @@ void router_dispatch(struct req *r)
 		http_error_page(r, 404, "Not found", "There is no page at this address.");
 		return;
 	}
+	/* Bodies: forms unless the route takes JSON; anything else is 415. */
+	if (r->body != NULL && strcmp(method, "POST") == 0) {
+		const char *want = rt->flags & R_JSON ? "application/json" :
+				   "application/x-www-form-urlencoded";
+
+		if (!req_content_type_is(r, want)) {
+			http_error_page(r, 415, "Unsupported media type",
+					arena_printf(r->arena, "This address takes %s bodies.", want));
+			return;
+		}
+	}
 	if (rt->flags & R_SESSION) {
 		if (session_load(r) != AT_OK) {
 			http_error_page(r, 401, "Session expired or missing",

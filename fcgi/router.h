@@ -10,6 +10,7 @@ enum {
 	R_LEARNER = 1 << 2,	/* any of the role flags below admits the request */
 	R_ASSESSOR = 1 << 3,
 	R_ADMIN = 1 << 4,
+	R_JSON = 1 << 5,	/* POST bodies are application/json (else url-encoded forms) */
 };
 
 /* Dispatch r to its handler (after checks). The response is left in r. */

@@ -18,6 +18,8 @@ cgi POST /lti/launch '' "$(head -c 2000000 /dev/zero | tr '\0' a)"
 ok "a body over max_body is 413" status_is 413
 cgi POST /lti/launch '' 'id_token=%G0'
 ok "a broken form body is 400" status_is 400
+cgi POST /lti/launch '' '{"id_token":"abc"}' application/json
+ok "a JSON body where a form is expected is 415" status_is 415
 cgi POST /lti/launch '' 'id_token=abc&state=def'
 ok "a non-JWT id_token is 400" sh -c "[ '$status' = 400 ] && grep -q 'not a well-formed JWT' '$tmp/body'"
 ok "the error page never echoes the token" sh -c "! grep -q 'abc' '$tmp/body'"

@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "fcgi/req.h"
@@ -235,6 +236,54 @@ static void test_param_i64(void **state)
 	arena_free(r.arena);
 }
 
+static void test_json_body(void **state)
+{
+	static const struct {
+		const char *ct, *body;
+		enum at_rc want;
+	} cases[] = {
+		{ "application/json", "{\"a\":1}", AT_OK },
+		{ "application/json; charset=utf-8", " {\"a\":[1,2]} \n", AT_OK },
+		{ "application/json", "[1,2]", AT_BADREQ },
+		{ "application/json", "{\"a\":", AT_BADREQ },
+		{ "application/json", "{\"a\":1} x", AT_BADREQ },
+		{ "application/json", "{\"a\":1}{}", AT_BADREQ },
+		{ "application/json", "nul", AT_BADREQ },
+		{ "text/plain", "{\"a\":1}", AT_NOTFOUND },
+		{ "application/jsonp", "{}", AT_NOTFOUND },
+	};
+	struct req r;
+	struct at_err err = { "" };
+	struct json_object *o;
+	char deep[200];
+
+	(void)state;
+	for (size_t i = 0; i < NELEM(cases); i++) {
+		const char *env[] = { "REQUEST_METHOD", "POST", "DOCUMENT_URI", "/api/x",
+				      "CONTENT_TYPE", cases[i].ct, "CONTENT_LENGTH", "", NULL };
+
+		assert_int_equal(parse_with(env, cases[i].body, strlen(cases[i].body), 1024, &r,
+					    &err), AT_OK);
+		if (req_json(&r, &o, &err) != cases[i].want)
+			fail_msg("case %zu (%s): %s", i, cases[i].body, err.msg);
+		arena_free(r.arena);
+	}
+	/* nesting deeper than 32 is refused */
+	memset(deep, '[', 100);
+	memcpy(deep + 100, "", 1);
+	{
+		const char *env[] = { "REQUEST_METHOD", "POST", "DOCUMENT_URI", "/api/x",
+				      "CONTENT_TYPE", "application/json", "CONTENT_LENGTH", "",
+				      NULL };
+		char body[256];
+
+		snprintf(body, sizeof(body), "{\"a\":%s", deep);
+		assert_int_equal(parse_with(env, body, strlen(body), 1024, &r, &err), AT_OK);
+		assert_int_equal(req_json(&r, &o, &err), AT_BADREQ);
+		arena_free(r.arena);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -245,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_parse_post_form),
 		cmocka_unit_test(test_parse_limits),
 		cmocka_unit_test(test_param_i64),
+		cmocka_unit_test(test_json_body),
 	};
 
 	return cmocka_run_group_tests_name("req", tests, NULL, NULL);
