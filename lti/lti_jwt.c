@@ -48,6 +48,36 @@ static int is_b64url(char c)
 	       (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
 
+/* Value of a base64url digit (the caller checked is_b64url). */
+static unsigned b64_val(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return (unsigned)(c - 'A');
+	if (c >= 'a' && c <= 'z')
+		return (unsigned)(c - 'a') + 26;
+	if (c >= '0' && c <= '9')
+		return (unsigned)(c - '0') + 52;
+	return c == '-' ? 62 : 63;
+}
+
+/*
+ * Unpadded base64url whose unused low bits in the last digit are zero, as every encoder
+ * writes it: otherwise several strings decode alike and a signed token is malleable.
+ */
+static int is_canonical(const char *s, size_t len)
+{
+	switch (len % 4) {
+	case 1:
+		return 0;
+	case 2:
+		return (b64_val(s[len - 1]) & 0x0f) == 0;
+	case 3:
+		return (b64_val(s[len - 1]) & 0x03) == 0;
+	default:
+		return 1;
+	}
+}
+
 static int is_json_space(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
@@ -143,6 +173,10 @@ enum at_rc lti_jwt_peek(struct arena *a, const char *token, size_t len,
 	}
 	if (ndots != 2)
 		return at_fail(err, AT_BADREQ, "id_token must have 3 dot-separated parts");
+	if (!is_canonical(token, dot[0]) ||
+	    !is_canonical(token + dot[0] + 1, dot[1] - dot[0] - 1) ||
+	    !is_canonical(token + dot[1] + 1, len - dot[1] - 1))
+		return at_fail(err, AT_BADREQ, "id_token part is not canonical base64url");
 	rc = decode_part(a, token, dot[0], "header", header, err);
 	if (rc != AT_OK)
 		return rc;

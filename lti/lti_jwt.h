@@ -18,7 +18,7 @@
 
 /* role_flags bits (notes/lti.md §1c roles vocabulary). */
 #define LTI_ROLE_LEARNER	1u
-#define LTI_ROLE_ASSESSOR	2u	/* Instructor, TeachingAssistant, Mentor, ContentDeveloper */
+#define LTI_ROLE_ASSESSOR	2u	/* Instructor, TA, Mentor, ContentDeveloper */
 #define LTI_ROLE_ADMIN		4u	/* membership, institution or system Administrator */
 
 /*
@@ -118,7 +118,8 @@ struct lti_claims {
  *              LtiResourceLinkRequest; roles missing or not an array of strings;
  *              sub missing or empty (Attest needs a user: anonymous launches are
  *              refused) or > 255 bytes; deep_link_return_url missing for
- *              LtiDeepLinkingRequest; any optional claim of the wrong JSON type.
+ *              LtiDeepLinkingRequest; a context claim without id; any optional
+ *              claim of the wrong JSON type (JSON null counts as absent).
  *   AT_INTERNAL x lacks issuer, client_id or nonce.
  * err names the claim, never its value. Unknown claims and unknown roles are ignored.
  */

@@ -30,10 +30,13 @@
 #define RSA_PART_MAX	1024		/* bytes of one RSA component we handle */
 #define MAX_INTERVAL	(INT64_C(100) * 366 * 86400)
 
+/* Newest first; on a tie (a rotation in the same second) a key not scheduled to retire
+ * wins, so the key a rotation added signs at once when activate_in is 0. */
 static const char SQL_SIGNERS[] =
 	"SELECT kid FROM tool_key"
 	" WHERE sign_from <= ?1 AND (retire_at IS NULL OR retire_at > ?1)"
-	" ORDER BY sign_from DESC, created_at DESC, kid DESC";
+	" ORDER BY sign_from DESC, created_at DESC,"
+	" CASE WHEN retire_at IS NULL THEN 1 ELSE 0 END DESC, retire_at DESC, kid DESC";
 static const char SQL_INSERT[] =
 	"INSERT INTO tool_key (kid, public_jwk, created_at, sign_from, retire_at)"
 	" VALUES (?1, ?2, ?3, ?4, NULL)";

@@ -6,9 +6,10 @@
  *   sign_from   when it may start signing (the newest such key signs),
  *   retire_at   NULL, or when it leaves the JWKS (kept published until then so
  *               platforms that cached the old JWKS still verify old tokens).
- * States shown by lti_keys_list: pending (sign_from > now), signing (the key
- * lti_keys_sign uses now), active (could sign, but a newer key does), retiring
- * (retire_at in the future, not signing), retired (retire_at <= now).
+ * States shown by lti_keys_list: pending (sign_from > now), signing (the newest key
+ * that may sign now: the one lti_keys_sign uses while its file is there), active
+ * (could sign, but a newer key does), retiring (retire_at in the future, not
+ * signing), retired (retire_at <= now: gone from the JWKS, removed by prune).
  */
 #ifndef AT_LTI_KEYS_H
 #define AT_LTI_KEYS_H
