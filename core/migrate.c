@@ -106,6 +106,7 @@ static const char M1[] =
 	" csrf TEXT NOT NULL,"
 	" message_type TEXT NOT NULL DEFAULT '',"
 	" launch TEXT NOT NULL DEFAULT '',"
+	" frame_ancestors TEXT NOT NULL DEFAULT '',"
 	" created_at BIGINT NOT NULL,"
 	" expires_at BIGINT NOT NULL);"
 	"CREATE INDEX session_expires ON session(expires_at);"

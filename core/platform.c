@@ -382,13 +382,21 @@ static enum at_rc add_origin(struct arena *a, char **list, const char *url)
 	return AT_OK;
 }
 
-enum at_rc platform_origins(struct db *db, struct arena *a, char **out)
+static const char SQL_ORIGINS_P[] =
+	"SELECT issuer, auth_endpoint FROM platform WHERE ?1 = 0 OR id = ?1 ORDER BY id";
+static const char SQL_ORIGINS_L[] =
+	"SELECT origin FROM platform_origin WHERE ?1 = 0 OR platform_id = ?1"
+	" ORDER BY platform_id, created_at";
+
+enum at_rc platform_origins(struct db *db, struct arena *a, int64_t platform_id, char **out)
 {
 	struct db_stmt *st = NULL;
 	bool row = true;
 	char *list = arena_strdup(a, "");
-	enum at_rc rc = db_prepare(db, "SELECT issuer, auth_endpoint FROM platform ORDER BY id",
-				   &st);
+	enum at_rc rc = db_prepare(db, SQL_ORIGINS_P, &st);
+
+	if (rc == AT_OK)
+		db_bind_i64(st, 1, platform_id);
 
 	while (rc == AT_OK) {
 		rc = db_step(st, &row);
@@ -400,7 +408,9 @@ enum at_rc platform_origins(struct db *db, struct arena *a, char **out)
 	db_finalize(st);
 	st = NULL;
 	if (rc == AT_OK)
-		rc = db_prepare(db, "SELECT origin FROM platform_origin ORDER BY platform_id", &st);
+		rc = db_prepare(db, SQL_ORIGINS_L, &st);
+	if (rc == AT_OK)
+		db_bind_i64(st, 1, platform_id);
 	row = true;
 	while (rc == AT_OK) {
 		rc = db_step(st, &row);

@@ -53,9 +53,9 @@ enum at_rc platform_deployment_print(struct db *db, int64_t platform_id, FILE *o
 /* Frame origins learned from launches (for CSP frame-ancestors). */
 enum at_rc platform_origin_add(struct db *db, int64_t platform_id, const char *origin,
 			       int64_t now);
-/* Space-separated list of every origin allowed to frame Attest: platform issuers' and
- * authorization endpoints' origins plus learned ones. From a. */
-enum at_rc platform_origins(struct db *db, struct arena *a, char **out);
+/* Space-separated list of the origins allowed to frame Attest for platform_id (0: every
+ * platform): issuers' and authorization endpoints' origins plus learned ones. From a. */
+enum at_rc platform_origins(struct db *db, struct arena *a, int64_t platform_id, char **out);
 
 /* "https://host:port" of url (scheme + authority), from a; NULL if url is not http(s). */
 char *platform_url_origin(struct arena *a, const char *url);

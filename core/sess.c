@@ -6,11 +6,11 @@
 
 static const char SQL_CREATE[] =
 	"INSERT INTO session (token_hash, user_id, context_id, resource_link_id, role, csrf,"
-	" message_type, launch, created_at, expires_at)"
-	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)";
+	" message_type, launch, created_at, expires_at, frame_ancestors)"
+	" VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
 static const char SQL_LOOKUP[] =
 	"SELECT user_id, COALESCE(context_id, 0), COALESCE(resource_link_id, 0), role, csrf,"
-	" message_type, launch, expires_at FROM session WHERE token_hash = ?1 AND expires_at > ?2";
+	" message_type, launch, expires_at, frame_ancestors FROM session WHERE token_hash = ?1 AND expires_at > ?2";
 
 enum at_rc sess_create(struct db *db, struct arena *a, const struct sess *s, int64_t now,
 		       char **token)
@@ -37,6 +37,7 @@ enum at_rc sess_create(struct db *db, struct arena *a, const struct sess *s, int
 	db_bind_str(st, 8, s->launch ? s->launch : "");
 	db_bind_i64(st, 9, now);
 	db_bind_i64(st, 10, s->expires_at);
+	db_bind_str(st, 11, s->frame_ancestors ? s->frame_ancestors : "");
 	rc = db_run(st);
 	if (rc == AT_OK)
 		*token = t;
@@ -72,6 +73,7 @@ enum at_rc sess_lookup(struct db *db, struct arena *a, const char *token, int64_
 	out->message_type = arena_strdup(a, db_col_text(st, 5));
 	out->launch = arena_strdup(a, db_col_text(st, 6));
 	out->expires_at = db_col_i64(st, 7);
+	out->frame_ancestors = arena_strdup(a, db_col_text(st, 8));
 out:
 	db_finalize(st);
 	return rc;

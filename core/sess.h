@@ -14,6 +14,7 @@ struct sess {
 	const char *csrf;
 	const char *message_type;
 	const char *launch;	/* JSON of launch facts kept for later pages (deep linking) */
+	const char *frame_ancestors;	/* origins of the launching platform that may frame us */
 	int64_t expires_at;
 };
 

@@ -7,7 +7,7 @@ set -euo pipefail
 run_pkgs=(build-essential pkg-config ca-certificates curl libfcgi-dev libjson-c-dev
 	libcurl4-openssl-dev libssl-dev libsqlite3-dev sqlite3 libpq-dev libcjose-dev
 	libjansson-dev libmagic-dev nginx)
-test_pkgs=(libcmocka-dev postgresql-15 valgrind chromium wrk)
+test_pkgs=(libcmocka-dev postgresql-15 valgrind chromium wrk libfcgi-bin)
 
 want=("${run_pkgs[@]}")
 if [ "${1:-}" = "--test" ]; then

@@ -9,6 +9,7 @@
 #include "fcgi/html.h"
 #include "fcgi/http.h"
 #include "fcgi/origins.h"
+#include "fcgi/session.h"
 
 static const char *reason(int status)
 {
@@ -101,10 +102,28 @@ void http_html_headers(struct req *r)
 {
 	char csp[4096];
 
+	const char *fa;
+
+	/*
+	 * Who may frame this page. A session page: only the platform that launched it (its
+	 * registered origins and the origins learned from its launches). The LTI flow pages
+	 * (login, launch, registration and their error pages) run inside the LMS before any
+	 * origin can be known — a Canvas cloud course page lives on the institution's own
+	 * domain — and carry nothing a framing page could use: any ancestor. Other pages:
+	 * every registered platform.
+	 */
+	if (r->sess != NULL)
+		fa = arena_printf(r->arena, "'self'%s%s%s%s",
+				  r->sess->s.frame_ancestors[0] ? " " : "",
+				  r->sess->s.frame_ancestors,
+				  g_app.cfg.frame_ancestors[0] ? " " : "", g_app.cfg.frame_ancestors);
+	else if (strncmp(r->path, "/lti/", 5) == 0)
+		fa = "*";
+	else
+		fa = origins_frame_ancestors();
 	snprintf(csp, sizeof(csp),
 		 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-		 "form-action *; base-uri 'none'; object-src 'none'; frame-ancestors %s",
-		 origins_frame_ancestors());
+		 "form-action *; base-uri 'none'; object-src 'none'; frame-ancestors %s", fa);
 	(void)http_header(r, "Content-Type", "text/html; charset=utf-8");
 	(void)http_header(r, "Content-Security-Policy", csp);
 	(void)http_header(r, "X-Content-Type-Options", "nosniff");

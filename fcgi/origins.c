@@ -24,7 +24,7 @@ const char *origins_frame_ancestors(void)
 	if (g_app.db == NULL)
 		return "'self'";
 	a = arena_new();
-	if (platform_origins(g_app.db, a, &list) != AT_OK) {
+	if (platform_origins(g_app.db, a, 0, &list) != AT_OK) {
 		log_msg(LOG_WARN, NULL, "op=frame_ancestors rc=db");
 		list = NULL;
 	}

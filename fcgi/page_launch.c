@@ -154,7 +154,7 @@ void page_lti_launch(struct req *r)
 	struct sess s;
 	int64_t dep_row = 0;
 	int fetched = 0;
-	char *token = NULL;
+	char *token = NULL, *origins = NULL;
 	enum at_rc rc;
 
 	if (req_param(r, "error") != NULL) {
@@ -347,6 +347,10 @@ void page_lti_launch(struct req *r)
 	s.csrf = token_random(r->arena, 24);
 	s.message_type = c.message_type;
 	s.launch = launch_json(r, &p, &c);
+	rc = platform_origins(g_app.db, r->arena, p.id, &origins);
+	if (rc != AT_OK)
+		goto dberr;
+	s.frame_ancestors = origins;
 	s.expires_at = now + g_app.cfg.session_ttl;
 	rc = sess_create(g_app.db, r->arena, &s, now, &token);
 	if (rc != AT_OK)

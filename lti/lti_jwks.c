@@ -1,7 +1,6 @@
 /* lti_jwks.c: fetch, cache and use platform keys. */
+#include <stdbool.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "core/log.h"
 #include "lti/lti_jwks.h"
@@ -43,35 +42,36 @@ static enum at_rc fetch(struct db *db, struct arena *a, const struct lti_jwks_op
 	return AT_OK;
 }
 
-/* Fetch if this worker wins the slot; otherwise wait briefly for the winner's result. */
-static enum at_rc refresh(struct db *db, struct arena *a, const struct lti_jwks_opts *o,
-			  struct platform *p, int64_t now, int *fetched, struct at_err *err)
+/*
+ * An unknown kid: refetch if this worker wins the refetch slot (one per min_refetch
+ * seconds across all workers and hosts). Otherwise use a copy another worker stored after
+ * ours, if any. *changed says whether p now holds different keys than before.
+ */
+static enum at_rc refetch(struct db *db, struct arena *a, const struct lti_jwks_opts *o,
+			  struct platform *p, int64_t now, int *fetched, bool *changed,
+			  struct at_err *err)
 {
+	const char *before = p->jwks_body;
+	struct platform q;
 	enum at_rc rc = platform_jwks_claim(db, p->id, now, o->min_refetch);
 
+	*changed = false;
 	if (rc == AT_OK) {
 		(*fetched)++;
-		return fetch(db, a, o, p, now, err);
+		rc = fetch(db, a, o, p, now, err);
+		*changed = rc == AT_OK && (before == NULL || strcmp(before, p->jwks_body) != 0);
+		return rc;
 	}
 	if (rc != AT_CONFLICT)
 		return rc;
-	/* Someone fetched recently (or is fetching): use what is stored. */
-	for (int i = 0; i < 10; i++) {
-		struct platform q;
-
-		rc = platform_get(db, a, p->id, &q);
-		if (rc != AT_OK)
-			return rc;
-		if (q.jwks_body != NULL && q.jwks_fetched_at >= p->jwks_fetched_at &&
-		    (p->jwks_body == NULL || q.jwks_fetched_at > p->jwks_fetched_at)) {
-			*p = q;
-			return AT_OK;
-		}
-		if (p->jwks_body != NULL)
-			return AT_CONFLICT;	/* nothing newer: the rate limit holds */
-		usleep(100 * 1000);
+	rc = platform_get(db, a, p->id, &q);
+	if (rc != AT_OK)
+		return rc;
+	if (q.jwks_body != NULL && (before == NULL || strcmp(before, q.jwks_body) != 0)) {
+		*p = q;
+		*changed = true;
 	}
-	return at_fail(err, AT_UPSTREAM, "platform JWKS is being fetched by another worker");
+	return AT_OK;
 }
 
 enum at_rc lti_jwks_verify(struct db *db, struct arena *a, const struct lti_jwks_opts *o,
@@ -79,24 +79,27 @@ enum at_rc lti_jwks_verify(struct db *db, struct arena *a, const struct lti_jwks
 			   struct json_object **claims, int *fetched, struct at_err *err)
 {
 	enum at_rc rc;
-	int64_t before;
+	bool changed = false;
 
 	*fetched = 0;
 	if (p->jwks_body == NULL || p->jwks_expires_at <= now) {
-		rc = refresh(db, a, o, p, now, fetched, err);
+		/* A cache fill, not a reaction to an unknown kid: no rate limit. A stale
+		 * copy is kept if the platform cannot be reached. */
+		(*fetched)++;
+		rc = fetch(db, a, o, p, now, err);
 		if (rc != AT_OK && p->jwks_body == NULL)
-			return rc == AT_CONFLICT ? AT_UPSTREAM : rc;
+			return rc;
 	}
 	rc = lti_jwt_verify(a, token, len, p->jwks_body, claims, err);
 	if (rc != AT_NOTFOUND)
 		return rc;
-	/* Unknown kid: the platform may have rotated its key. Refetch once. */
-	before = p->jwks_fetched_at;
+	/* Unknown kid: the platform may have rotated its key. Refetch once, unless this
+	 * call has just fetched the set. */
 	if (*fetched == 0) {
-		rc = refresh(db, a, o, p, now, fetched, err);
-		if (rc == AT_OK && p->jwks_fetched_at != before)
+		rc = refetch(db, a, o, p, now, fetched, &changed, err);
+		if (rc == AT_OK && changed)
 			rc = lti_jwt_verify(a, token, len, p->jwks_body, claims, err);
-		else if (rc == AT_OK || rc == AT_CONFLICT)
+		else if (rc == AT_OK)
 			rc = AT_NOTFOUND;
 	}
 	if (rc == AT_NOTFOUND)

@@ -264,6 +264,7 @@ var t=d.target==='_parent'?window.parent:window.parent.frames[d.target];t.postMe
       if (this.policy === 'strict') return fail(403, 'unknown deployment');
       pl.deployments.add(dep);
     }
+    if (mt === 'LtiDeepLinkingRequest' && !p[LTI + 'roles'].some((r) => /Instructor|Administrator|ContentDeveloper/.test(r))) return fail(403, 'only instructors can add content');
     const token = rand(32);
     this.sessions.set(token, { name: p.name || p.sub, roles: p[LTI + 'roles'], course: (p[LTI + 'context'] || {}).title || '',
       messageType: mt, dl: p[DL_SETTINGS], deploymentId: dep, clientId: pl.clientId, issuer: pl.issuer });

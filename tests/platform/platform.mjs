@@ -14,6 +14,8 @@ import { esc, parseForms, findAttr, CookieJar, httpRequest } from './http-util.m
 
 export { CookieJar, parseForms, findAttr, httpRequest } from './http-util.mjs';
 export { esc, decodeEntities, htmlText, parseAttrs, isAutoSubmitPage } from './http-util.mjs';
+// Re-exported so that tests outside this package (tests/e2e/) resolve jose from here.
+export { jose };
 
 const generateKeyPair = promisify(crypto.generateKeyPair);
 
@@ -141,8 +143,12 @@ export class Platform {
   /**
    * @param {object} o
    * @param {'moodle'|'canvas'} [o.flavor='moodle']
-   * @param {string} [o.issuer]  Canvas flavour default: 'https://canvas.<random>.instructure.test'-style
-   *                             distinct from the base URL; Moodle flavour: the base URL (wwwroot).
+   * @param {string} [o.issuer]  Moodle default: the base URL (wwwroot). Canvas default: the URL of a
+   *                             second listener (issuerBase, playing canvas.instructure.com) that
+   *                             serves the OpenID configuration and registration endpoint, while
+   *                             auth/JWKS/token/LMS pages are on baseUrl (playing sso.canvaslms.com).
+   *                             Any string may be given (e.g. 'https://canvas.instructure.com' for
+   *                             manual registrations); it is only a label in tokens then.
    * @param {string} [o.host='127.0.0.1']
    * @param {number} [o.port=0]
    * @param {string} [o.name]
@@ -207,30 +213,62 @@ export class Platform {
     this.port = this.server.address().port;
     this.baseUrl = `http://${this.host}:${this.port}`;
     this.origin = this.baseUrl;
-    this.issuer = this.options.issuer
-      || (this.flavor === 'canvas' ? `https://canvas.${rand(3)}.instructure.test` : this.baseUrl);
+    if (this.flavor === 'canvas') {
+      // Canvas cloud: the issuer (https://canvas.instructure.com) serves the OpenID
+      // configuration and the registration endpoint; the OIDC auth endpoint, JWKS, token
+      // endpoint and the platform storage frame live elsewhere (https://sso.canvaslms.com).
+      // The emulator models that with a second listener: issuerBase plays canvas.instructure.com,
+      // baseUrl plays sso.canvaslms.com (and the LMS pages).
+      this.issuerServer = http.createServer(this.server.listeners('request')[0]);
+      this.issuerServer.on('connection', (s) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
+      await new Promise((resolve, reject) => {
+        this.issuerServer.once('error', reject);
+        this.issuerServer.listen(this.options.issuerPort || 0, this.host, resolve);
+      });
+      this.issuerBase = `http://${this.host}:${this.issuerServer.address().port}`;
+      // And the course pages are on the institution's own domain (school.instructure.com),
+      // which is neither the issuer nor the sso host. lmsOrigin:'sso' puts them on baseUrl.
+      if (this.options.lmsOrigin === 'sso') {
+        this.lmsBase = this.baseUrl;
+      } else {
+        this.lmsServer = http.createServer(this.server.listeners('request')[0]);
+        this.lmsServer.on('connection', (s) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
+        await new Promise((resolve, reject) => {
+          this.lmsServer.once('error', reject);
+          this.lmsServer.listen(this.options.lmsPort || 0, this.host, resolve);
+        });
+        this.lmsBase = `http://${this.host}:${this.lmsServer.address().port}`;
+      }
+    } else {
+      this.issuerBase = this.baseUrl;
+      this.lmsBase = this.baseUrl;
+    }
+    this.issuer = this.options.issuer || this.issuerBase;
     this.guid = this.flavor === 'canvas' ? `${alnum(40)}:canvas-lms` : `${this.host}`;
   }
 
   async close() {
     if (!this.server) return;
-    const s = this.server;
+    const servers = [this.server, this.issuerServer, this.lmsServer].filter(Boolean);
     this.server = null;
-    await new Promise((resolve) => {
-      s.close(() => resolve());
-      for (const sock of this.sockets) sock.destroy();
-    });
+    this.issuerServer = null;
+    this.lmsServer = null;
+    await Promise.all(servers.map((s) => new Promise((resolve) => s.close(() => resolve()))).concat(
+      Promise.resolve().then(() => { for (const sock of this.sockets) sock.destroy(); })));
   }
 
   // ------------------------------------------------------------------ URLs
 
   get urls() {
     const b = this.baseUrl;
+    const i = this.issuerBase;
     return {
       base: b,
       issuer: this.issuer,
-      openidConfiguration: `${b}/.well-known/openid-configuration`,
-      registration: `${b}/register`,
+      issuerBase: i,
+      lms: this.lmsBase,
+      openidConfiguration: this.flavor === 'canvas' ? `${i}/api/lti/security/openid-configuration` : `${b}/.well-known/openid-configuration`,
+      registration: this.flavor === 'canvas' ? `${i}/api/lti/registrations` : `${b}/register`,
       jwks: `${b}/jwks`,
       auth: `${b}/auth`,
       token: `${b}/token`,
@@ -344,7 +382,7 @@ export class Platform {
       id_token_signing_alg_values_supported: ['RS256'],
       claims_supported: ['sub', 'picture', 'email', 'name', 'given_name', 'family_name', 'locale'],
       subject_types_supported: ['public'],
-      authorization_server: new URL(this.issuer).host,
+      authorization_server: new URL(this.baseUrl).host,
       [PLATFORM_CONFIG]: {
         product_family_code: 'canvas',
         version: 'vCloud',
@@ -657,7 +695,7 @@ export class Platform {
       locale: 'en', document_target: 'iframe',
       return_url: this.flavor === 'moodle'
         ? `${this.baseUrl}/mod/lti/return.php?course=${rec.courseId}&launch_container=3&instanceid=${rec.linkId}&sesskey=${rand(5)}`
-        : `${this.baseUrl}/courses/${rec.courseId}/external_content/success/external_tool_redirect`,
+        : `${this.lmsBase}/courses/${rec.courseId}/external_content/success/external_tool_redirect`,
     };
     const custom = { ...client.customParameters, ...(o.custom || {}) };
     if (Object.keys(custom).length || this.flavor === 'canvas') p[CLAIM.custom] = custom;
@@ -701,7 +739,7 @@ export class Platform {
     }
     if (isDl) {
       p[CLAIM.dlSettings] = {
-        deep_link_return_url: `${this.urls.deepLinkReturn}?course=${rec.courseId}&id=${client.typeId}&sesskey=${rand(5)}&launch=${rec.id}`,
+        deep_link_return_url: `${this.lmsBase}/deep_link_return?course=${rec.courseId}&id=${client.typeId}&sesskey=${rand(5)}&launch=${rec.id}`,
         accept_types: ['ltiResourceLink'],
         accept_presentation_document_targets: ['frame', 'iframe', 'window'],
         accept_copy_advice: false,
@@ -755,7 +793,7 @@ export class Platform {
     }
     out.login = login;
     const finish = (stage, r, extra = {}) => ({
-      ...out, stage, status: r.status, headers: r.headers, body: r.body, location: r.location,
+      ...out, stage, status: r.status, headers: r.headers, body: r.body, location: r.location, url: r.url,
       setCookies: r.setCookies, cookies: jar.list(), ...extra,
     });
     let authUrl = null;
@@ -810,7 +848,7 @@ export class Platform {
     const headers = last.cookieHeader && !opts.dropCookies ? { cookie: last.cookieHeader } : {};
     const r = await httpRequest(last.redirectUri, { method: 'POST', form: fields, headers });
     return {
-      stage: 'launch', status: r.status, headers: r.headers, body: r.body, location: r.location,
+      stage: 'launch', status: r.status, headers: r.headers, body: r.body, location: r.location, url: r.url,
       setCookies: r.setCookies, cookies: [], idToken: fields.id_token, state: fields.state,
       launchFields: fields, payload: last.record.payload, header: last.record.header, record: last.record, replay: true,
     };
@@ -822,7 +860,7 @@ export class Platform {
     const q = new URLSearchParams({ launch: rec.id });
     if (opts.target) q.set('target', opts.target);
     if (opts.loginMethod) q.set('method', opts.loginMethod.toUpperCase());
-    return `${this.baseUrl}/course/${encodeURIComponent(rec.courseId)}/launch/${encodeURIComponent(rec.linkId)}?${q}`;
+    return `${this.lmsBase}/course/${encodeURIComponent(rec.courseId)}/launch/${encodeURIComponent(rec.linkId)}?${q}`;
   }
 
   // ------------------------------------------------------------------ HTTP handlers
@@ -846,7 +884,7 @@ export class Platform {
       return h.startsWith('Bearer ') ? h.slice(7).trim() : null;
     };
 
-    if (path === '/.well-known/openid-configuration' && req.method === 'GET') {
+    if ((path === '/.well-known/openid-configuration' || path === '/api/lti/security/openid-configuration') && req.method === 'GET') {
       const tok = bearer();
       this.configFetches.push({ at: Date.now(), authorization: req.headers.authorization || null });
       if (this.flavor === 'canvas') {
@@ -856,7 +894,7 @@ export class Platform {
       return send(200, this.openidConfiguration());
     }
 
-    if (path === '/register' && req.method === 'POST') return this._handleRegister(req, res, send, bearer());
+    if ((path === '/register' || path === '/api/lti/registrations') && req.method === 'POST') return this._handleRegister(req, res, send, bearer());
 
     if (path === '/jwks' && req.method === 'GET') {
       this.jwksFetches++;
@@ -889,6 +927,21 @@ export class Platform {
     if (path === '/storage-log' && req.method === 'POST') {
       try { this.storageLog.push(JSON.parse(await readBody(req))); } catch { /* ignore */ }
       return send(204, '');
+    }
+    // Cookie probes for browser tests: an LMS page framing /probe/set on another host name
+    // (http://localhost:<this port>), which sets a plain and a Partitioned SameSite=None cookie
+    // and then shows which cookies came back to /probe/get.
+    if (path === '/probe/frame' && req.method === 'GET') {
+      const src = url.searchParams.get('src') || '';
+      return send(200, `<!DOCTYPE html><title>probe</title><iframe name="probe" id="probe" src="${esc(src)}"></iframe>`);
+    }
+    if (path === '/probe/set' && req.method === 'GET') {
+      return send(200, '<!DOCTYPE html><title>probe</title><script>location.replace("/probe/get")</script>', {
+        'set-cookie': ['probe_plain=1; Path=/; SameSite=None; Secure', 'probe_partitioned=1; Path=/; SameSite=None; Secure; Partitioned'],
+      });
+    }
+    if (path === '/probe/get' && req.method === 'GET') {
+      return send(200, `<!DOCTYPE html><title>probe</title><pre id="cookies">${esc(req.headers.cookie || '')}</pre>`);
     }
     if (path === '/' && req.method === 'GET') {
       return send(200, `<!DOCTYPE html><title>${esc(this.name)}</title><h1>${esc(this.name)}</h1><pre>${esc(JSON.stringify(this.urls, null, 2))}</pre>`);
@@ -1134,7 +1187,7 @@ export class Platform {
 iframe#tool_frame{border:0;width:100%;height:640px}</style></head>
 <body data-flavor="${esc(this.flavor)}" data-launch="${esc(rec.id)}">
 <header><strong>${esc(this.name)}</strong> &rsaquo; ${esc(rec.context.title)} &rsaquo; ${esc(rec.resourceLink.title)}</header>
-${storage ? '<iframe name="post_message_forwarding" id="post_message_forwarding" title="platform storage" src="/post_message_forwarding" style="display:none" aria-hidden="true"></iframe>' : ''}
+${storage ? `<iframe name="post_message_forwarding" id="post_message_forwarding" title="platform storage" src="${esc(this.urls.storageFrame)}" style="display:none" aria-hidden="true"></iframe>` : ''}
 ${starter}
 ${top ? '' : `<iframe name="${frameName}" id="${frameName}" title="${esc(rec.resourceLink.title)}" src="about:blank" allow="camera *; microphone *; clipboard-write *; fullscreen *"></iframe>`}
 <script>
@@ -1143,8 +1196,13 @@ ${storage ? STORAGE_TOP_SCRIPT : 'window.__ltiMessages = [];'}
   var f = document.getElementById('ltiLoginForm');
   var started = false;
   function start() { if (!started) { started = true; f.submit(); } }
-  if (document.getElementById('post_message_forwarding') && !window.__storageReady) window.__onStorageReady = start;
-  else start();
+  if (document.getElementById('post_message_forwarding')) {
+    // The storage frame (on the sso origin) says when it listens; do not wait for ever.
+    window.addEventListener('message', function (ev) {
+      if (ev.data && ev.data.subject === 'emulator.storage_ready') start();
+    });
+    setTimeout(start, 10000);
+  } else start();
 })();
 </script>
 </body></html>`;
@@ -1202,8 +1260,8 @@ window.addEventListener('message', function (ev) { __ltiHandle(ev, 'top', window
 const STORAGE_FRAME_HTML = `<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>post_message_forwarding</title></head><body>
 <script>${STORAGE_CORE}
-var store = (window.parent && window.parent !== window && window.parent.__ltiStore) || (window.__ltiStore = {});
-var log = (window.parent && window.parent !== window && window.parent.__ltiMessages) || (window.__ltiMessages = []);
+var store = window.__ltiStore = {};
+var log = window.__ltiMessages = [];
 window.addEventListener('message', function (ev) { __ltiHandle(ev, 'post_message_forwarding', store, log); });
-try { window.parent.__storageReady = true; if (window.parent.__onStorageReady) window.parent.__onStorageReady(); } catch (e) {}
+if (window.parent && window.parent !== window) window.parent.postMessage({ subject: 'emulator.storage_ready' }, '*');
 </script></body></html>`;

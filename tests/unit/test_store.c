@@ -269,8 +269,17 @@ static void test_origins(void **state)
 
 	assert_int_equal(platform_origin_add(f->db, p, "https://school.instructure.com", 1), AT_OK);
 	assert_int_equal(platform_origin_add(f->db, p, "https://school.instructure.com", 2), AT_OK);
-	assert_int_equal(platform_origins(f->db, f->a, &list), AT_OK);
+	assert_int_equal(platform_origins(f->db, f->a, 0, &list), AT_OK);
 	assert_string_equal(list, "https://lms.test https://school.instructure.com");
+	int64_t q = add_platform(f->db, "https://other.test", "c");
+
+	assert_int_equal(platform_origin_add(f->db, q, "https://other-school.test", 1), AT_OK);
+	assert_int_equal(platform_origins(f->db, f->a, q, &list), AT_OK);
+	/* every test platform authorizes at https://lms.test/auth */
+	assert_string_equal(list, "https://other.test https://lms.test https://other-school.test");
+	assert_int_equal(platform_origins(f->db, f->a, 0, &list), AT_OK);
+	assert_string_equal(list, "https://lms.test https://other.test"
+			    " https://school.instructure.com https://other-school.test");
 }
 
 #define BOTH(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
