@@ -6,7 +6,8 @@ SANITIZE ?=
 V ?= 0
 Q = $(if $(filter 1,$(V)),,@)
 
-BUILD := build$(if $(SANITIZE),-san)
+FUZZ ?=
+BUILD := build$(if $(SANITIZE),-san)$(if $(FUZZ),-fuzz)
 BIN := bin$(if $(SANITIZE),-san)
 
 PKGS := libcurl json-c sqlite3 libpq openssl cjose
@@ -21,6 +22,8 @@ CFLAGS += -std=c11 -D_GNU_SOURCE -I. $(PKG_CFLAGS) \
 	-MMD -MP
 SAN_FLAGS = -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer -g -O1
 CFLAGS += $(if $(SANITIZE),$(SAN_FLAGS))
+FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -g -O1
+CFLAGS += $(if $(FUZZ),$(FUZZ_FLAGS))
 LDFLAGS += $(if $(SANITIZE),-fsanitize=$(SANITIZE))
 LDLIBS += $(PKG_LIBS) -lfcgi -lmagic
 
@@ -61,6 +64,21 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIB_OBJS)
 $(BUILD)/tools/%: $(BUILD)/tests/tools/%.o
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ -lfcgi
+
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build-fuzz/fuzz/%)
+FUZZ_SECONDS ?= 60
+$(BUILD)/fuzz/%: $(BUILD)/tests/fuzz/%.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) -fsanitize=fuzzer,address,undefined -o $@ $^ $(LDLIBS)
+
+# libFuzzer (clang) on every parser of untrusted input; corpora in tests/fuzz/corpus/.
+fuzz:
+	$(Q)$(MAKE) --no-print-directory CC=clang FUZZ=1 $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do n=$${f##*/fuzz_}; mkdir -p build-fuzz/corpus/$$n; \
+		echo "== $$f ($(FUZZ_SECONDS) s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=8192 build-fuzz/corpus/$$n tests/fuzz/corpus/$$n \
+			2>&1 | tail -n 3 || exit 1; done
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -109,4 +127,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/share/attest
 
 clean:
-	rm -rf build build-san bin bin-san
+	rm -rf build build-san build-fuzz bin bin-san

@@ -42,18 +42,24 @@ bool cli_has_help(int argc, char **argv)
 	return false;
 }
 
-int cli_open_db(void)
+int cli_open_db_applied(int *applied)
 {
 	struct at_err err = { "" };
-	int applied = 0;
 
 	if (db_open(g_app.cfg.database, &g_app.db, &err) != AT_OK) {
 		fprintf(stderr, "attest: %s\n", err.msg);
 		return EXIT_DB;
 	}
-	if (migrate_run(g_app.db, &applied, &err) != AT_OK) {
+	if (migrate_run(g_app.db, applied, &err) != AT_OK) {
 		fprintf(stderr, "attest: %s\n", err.msg);
 		return EXIT_DB;
 	}
 	return EXIT_OKAY;
+}
+
+int cli_open_db(void)
+{
+	int applied = 0;
+
+	return cli_open_db_applied(&applied);
 }

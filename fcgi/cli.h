@@ -17,6 +17,7 @@ enum {
 
 /* Open the database and make sure the schema is current. Prints errors. */
 int cli_open_db(void);
+int cli_open_db_applied(int *applied);	/* same; *applied = migrations run now */
 int cli_exit_of(int rc);	/* enum at_rc -> exit code */
 /* Option parsing helper: if argv[*i] is --name, take its value (next arg or =value). */
 bool cli_opt(int argc, char **argv, int *i, const char *name, const char **val);

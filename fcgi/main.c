@@ -43,22 +43,16 @@ static const char USAGE[] =
 
 static int cmd_migrate(int argc, char **argv)
 {
-	struct at_err err = { "" };
-	int applied = 0, version = 0;
+	int applied = 0, version = 0, rc;
 
 	if (cli_has_help(argc, argv)) {
 		puts("usage: attest migrate\n\nCreate or upgrade the database schema. Safe to run"
 		     " again and from several hosts at once.");
 		return EXIT_OKAY;
 	}
-	if (db_open(g_app.cfg.database, &g_app.db, &err) != AT_OK) {
-		fprintf(stderr, "attest: %s\n", err.msg);
-		return EXIT_DB;
-	}
-	if (migrate_run(g_app.db, &applied, &err) != AT_OK) {
-		fprintf(stderr, "attest: %s\n", err.msg);
-		return EXIT_DB;
-	}
+	rc = cli_open_db_applied(&applied);
+	if (rc != EXIT_OKAY)
+		return rc;
 	(void)migrate_version(g_app.db, &version);
 	printf("database schema at version %d (%d migration%s applied)\n", version, applied,
 	       applied == 1 ? "" : "s");

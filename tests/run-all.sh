@@ -20,6 +20,7 @@ trap cleanup EXIT
 ATTEST_TEST_PG=$(tests/pg.sh start "$pgdir") || { echo "could not start PostgreSQL"; exit 1; }
 export ATTEST_TEST_PG
 
+stage "lint" tests/lint.sh
 stage "unit" tests/run-unit.sh build/tests
 stage "integration" tests/run-integration.sh
 [ "${SKIP_E2E:-0}" = 1 ] || stage "end-to-end" tests/run-e2e.sh
@@ -30,6 +31,8 @@ if [ "${SKIP_SANITIZE:-0}" != 1 ]; then
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	stage "sanitizers: unit" tests/run-unit.sh build-san/tests
 	stage "sanitizers: integration" env ATTEST_BIN=bin-san/attest tests/run-integration.sh
+	stage "sanitizers: end-to-end launch" env ATTEST_BIN=bin-san/attest \
+		node --test --test-concurrency=1 tests/e2e/launch.test.mjs tests/e2e/instances.test.mjs
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 fi
 if [ "${SKIP_VALGRIND:-0}" != 1 ]; then

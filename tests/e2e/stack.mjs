@@ -19,6 +19,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The binary under test: ATTEST_BIN (e.g. bin-san/attest for the sanitizer pass) or bin/attest. */
+export const BIN = path.resolve(ROOT, process.env.ATTEST_BIN || 'bin/attest');
 
 export async function freePort() {
   return new Promise((resolve, reject) => {
@@ -119,7 +121,7 @@ export class Stack {
     this.port = await freePort();
     if (this.target === 'fake') return this._startFake();
     const stackSh = path.join(ROOT, 'deploy', 'stack.sh');
-    const bin = path.join(ROOT, 'bin', 'attest');
+    const bin = BIN;
     if (!fs.existsSync(stackSh)) throw new Error(`${stackSh} does not exist yet`);
     if (!fs.existsSync(bin)) throw new Error(`${bin} does not exist: run make first`);
     if (this.db === 'pg') this.pg = await startPostgres(this.varDir);
@@ -135,6 +137,7 @@ export class Stack {
       ATTEST_DATABASE: this.pg ? this.pg.url : `sqlite:${path.join(this.varDir, 'attest.db')}`,
       ATTEST_KEYS_DIR: path.join(this.varDir, 'keys'),
       ATTEST_WEB_DIR: path.join(ROOT, 'web'),
+      ATTEST_BIN: bin,
       ...this.extraEnv,
     };
     this.baseUrl = this.env.ATTEST_BASE_URL;
@@ -182,7 +185,7 @@ export class Stack {
   /** Run bin/attest with this stack's environment. Returns {code, stdout, stderr}. */
   async attest(args, { timeoutMs = 60000, input } = {}) {
     if (this.fake) return this._fakeAttest(args);
-    return run(path.join(ROOT, 'bin', 'attest'), args, { env: this.env, cwd: this.varDir, timeoutMs, input });
+    return run(BIN, args, { env: this.env, cwd: this.varDir, timeoutMs, input });
   }
 
   async _fakeAttest(args) {
