@@ -117,11 +117,196 @@ static const char M1[] =
 	" sign_from BIGINT NOT NULL,"
 	" retire_at BIGINT);";
 
+/* 2: the competency core — frameworks, programs, checklists, observations, ratings,
+ * evidence, third-party feedback, progress, notes, decisions, audit. */
+static const char M2[] =
+	"CREATE TABLE framework ("
+	" id @ID,"
+	" idnumber TEXT NOT NULL UNIQUE,"
+	" shortname TEXT NOT NULL,"
+	" description TEXT NOT NULL DEFAULT '',"
+	" scale TEXT NOT NULL,"		/* JSON: [{"name":..,"proficient":bool,"default":bool}] */
+	" taxonomies TEXT NOT NULL DEFAULT '',"
+	" source TEXT NOT NULL DEFAULT '',"
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL);"
+	"CREATE TABLE competency ("
+	" id @ID,"
+	" framework_id BIGINT NOT NULL REFERENCES framework(id) ON DELETE CASCADE,"
+	" idnumber TEXT NOT NULL,"
+	" shortname TEXT NOT NULL,"
+	" description TEXT NOT NULL DEFAULT '',"
+	" parent_id BIGINT REFERENCES competency(id) ON DELETE CASCADE,"
+	" sortorder BIGINT NOT NULL DEFAULT 0,"
+	" path TEXT NOT NULL DEFAULT '/',"
+	" rule_type TEXT NOT NULL DEFAULT 'none',"	/* none, all, points, manual */
+	" rule_config TEXT NOT NULL DEFAULT '',"	/* JSON for points rules */
+	" UNIQUE (framework_id, idnumber));"
+	"CREATE INDEX competency_parent ON competency(parent_id);"
+	"CREATE TABLE program ("
+	" id @ID,"
+	" key TEXT NOT NULL UNIQUE,"
+	" version BIGINT NOT NULL DEFAULT 1,"
+	" title TEXT NOT NULL,"
+	" definition TEXT NOT NULL,"		/* the imported JSON definition, normalised */
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL);"
+	"CREATE TABLE checklist ("
+	" id @ID,"
+	" program_id BIGINT NOT NULL REFERENCES program(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL,"
+	" title TEXT NOT NULL,"
+	" pass_mark BIGINT NOT NULL DEFAULT 0,"	/* in hundredths of a point */
+	" max_score BIGINT NOT NULL DEFAULT 0,"	/* in hundredths of a point */
+	" definition TEXT NOT NULL,"
+	" UNIQUE (program_id, key));"
+	"CREATE TABLE checklist_item ("
+	" id @ID,"
+	" checklist_id BIGINT NOT NULL REFERENCES checklist(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL,"
+	" position BIGINT NOT NULL,"
+	" kind TEXT NOT NULL,"			/* yesno, rating, points, comment */
+	" label TEXT NOT NULL,"
+	" weight BIGINT NOT NULL DEFAULT 100,"	/* hundredths */
+	" max_points BIGINT NOT NULL DEFAULT 0,"
+	" critical BIGINT NOT NULL DEFAULT 0,"
+	" required BIGINT NOT NULL DEFAULT 0,"
+	" UNIQUE (checklist_id, key));"
+	"CREATE TABLE item_competency ("
+	" item_id BIGINT NOT NULL REFERENCES checklist_item(id) ON DELETE CASCADE,"
+	" competency_id BIGINT NOT NULL REFERENCES competency(id) ON DELETE CASCADE,"
+	" PRIMARY KEY (item_id, competency_id));"
+	"CREATE TABLE enrolment ("
+	" id @ID,"
+	" program_id BIGINT NOT NULL REFERENCES program(id) ON DELETE CASCADE,"
+	" user_id BIGINT NOT NULL REFERENCES app_user(id) ON DELETE CASCADE,"
+	" context_id BIGINT REFERENCES context(id) ON DELETE SET NULL,"
+	" status TEXT NOT NULL DEFAULT 'active',"
+	" started_at BIGINT NOT NULL,"
+	" completed_at BIGINT,"
+	" UNIQUE (program_id, user_id));"
+	"CREATE TABLE observation ("
+	" id @ID,"
+	" enrolment_id BIGINT NOT NULL REFERENCES enrolment(id) ON DELETE CASCADE,"
+	" checklist_id BIGINT NOT NULL REFERENCES checklist(id),"
+	" assessor_id BIGINT NOT NULL REFERENCES app_user(id),"
+	" rater_role TEXT NOT NULL DEFAULT 'assessor',"	/* assessor, self, second, expert */
+	" session_key TEXT NOT NULL DEFAULT '',"		/* one observed session, many raters */
+	" client_key TEXT UNIQUE,"				/* idempotent offline submit */
+	" status TEXT NOT NULL DEFAULT 'draft',"		/* draft, submitted */
+	" score BIGINT NOT NULL DEFAULT 0,"			/* hundredths */
+	" max_score BIGINT NOT NULL DEFAULT 0,"
+	" passed BIGINT NOT NULL DEFAULT 0,"
+	" critical_missed BIGINT NOT NULL DEFAULT 0,"
+	" amends_id BIGINT REFERENCES observation(id),"
+	" amend_reason TEXT NOT NULL DEFAULT '',"
+	" observed_at BIGINT NOT NULL,"
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" submitted_at BIGINT);"
+	"CREATE INDEX observation_enrolment ON observation(enrolment_id, checklist_id);"
+	"CREATE TABLE observation_answer ("
+	" observation_id BIGINT NOT NULL REFERENCES observation(id) ON DELETE CASCADE,"
+	" item_id BIGINT NOT NULL REFERENCES checklist_item(id),"
+	" value BIGINT,"			/* yes=1/no=0, scale index, points (hundredths) */
+	" text TEXT NOT NULL DEFAULT '',"	/* comment items and per-item comments */
+	" PRIMARY KEY (observation_id, item_id));"
+	"CREATE TABLE feedback_field ("
+	" observation_id BIGINT NOT NULL REFERENCES observation(id) ON DELETE CASCADE,"
+	" key TEXT NOT NULL,"
+	" text TEXT NOT NULL,"
+	" PRIMARY KEY (observation_id, key));"
+	"CREATE TABLE rating ("
+	" id @ID,"
+	" learner_id BIGINT NOT NULL REFERENCES app_user(id) ON DELETE CASCADE,"
+	" competency_id BIGINT NOT NULL REFERENCES competency(id) ON DELETE CASCADE,"
+	" rater_id BIGINT NOT NULL REFERENCES app_user(id),"
+	" rater_role TEXT NOT NULL,"
+	" value BIGINT NOT NULL,"		/* index into the framework scale, 0-based */
+	" observation_id BIGINT REFERENCES observation(id),"
+	" program_id BIGINT REFERENCES program(id) ON DELETE SET NULL,"
+	" note TEXT NOT NULL DEFAULT '',"
+	" created_at BIGINT NOT NULL);"
+	"CREATE INDEX rating_learner ON rating(learner_id, competency_id, created_at);"
+	"CREATE TABLE evidence ("
+	" id @ID,"
+	" learner_id BIGINT NOT NULL REFERENCES app_user(id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL,"			/* file, link, note */
+	" sha256 TEXT NOT NULL DEFAULT '',"
+	" size BIGINT NOT NULL DEFAULT 0,"
+	" media_type TEXT NOT NULL DEFAULT '',"
+	" filename TEXT NOT NULL DEFAULT '',"
+	" url TEXT NOT NULL DEFAULT '',"
+	" note TEXT NOT NULL DEFAULT '',"
+	" observation_id BIGINT REFERENCES observation(id) ON DELETE SET NULL,"
+	" uploaded_by BIGINT NOT NULL REFERENCES app_user(id),"
+	" status TEXT NOT NULL DEFAULT 'pending',"	/* pending, accepted, rejected */
+	" reviewer_id BIGINT REFERENCES app_user(id),"
+	" review_comment TEXT NOT NULL DEFAULT '',"
+	" reviewed_at BIGINT,"
+	" created_at BIGINT NOT NULL);"
+	"CREATE INDEX evidence_learner ON evidence(learner_id);"
+	"CREATE TABLE evidence_competency ("
+	" evidence_id BIGINT NOT NULL REFERENCES evidence(id) ON DELETE CASCADE,"
+	" competency_id BIGINT NOT NULL REFERENCES competency(id) ON DELETE CASCADE,"
+	" PRIMARY KEY (evidence_id, competency_id));"
+	"CREATE TABLE feedback_link ("
+	" id @ID,"
+	" token_hash TEXT NOT NULL UNIQUE,"
+	" enrolment_id BIGINT NOT NULL REFERENCES enrolment(id) ON DELETE CASCADE,"
+	" form_key TEXT NOT NULL,"
+	" created_by BIGINT NOT NULL REFERENCES app_user(id),"
+	" created_at BIGINT NOT NULL,"
+	" expires_at BIGINT NOT NULL,"
+	" used_at BIGINT);"
+	"CREATE TABLE feedback_response ("
+	" id @ID,"
+	" link_id BIGINT NOT NULL UNIQUE REFERENCES feedback_link(id) ON DELETE CASCADE,"
+	" answers TEXT NOT NULL,"		/* JSON object: field key -> value */
+	" score BIGINT,"			/* hundredths, when the form has a rated field */
+	" created_at BIGINT NOT NULL);"
+	"CREATE TABLE progress_report ("
+	" id @ID,"
+	" enrolment_id BIGINT NOT NULL REFERENCES enrolment(id) ON DELETE CASCADE,"
+	" day TEXT NOT NULL,"			/* YYYY-MM-DD */
+	" text TEXT NOT NULL,"
+	" created_at BIGINT NOT NULL);"
+	"CREATE TABLE note ("
+	" id @ID,"
+	" enrolment_id BIGINT NOT NULL REFERENCES enrolment(id) ON DELETE CASCADE,"
+	" author_id BIGINT NOT NULL REFERENCES app_user(id),"
+	" day TEXT NOT NULL,"
+	" text TEXT NOT NULL,"
+	" created_at BIGINT NOT NULL);"
+	"CREATE TABLE decision ("
+	" id @ID,"
+	" enrolment_id BIGINT NOT NULL REFERENCES enrolment(id) ON DELETE CASCADE,"
+	" proposed_outcome TEXT NOT NULL,"
+	" basis TEXT NOT NULL,"			/* JSON: what the rule saw */
+	" proposed_at BIGINT NOT NULL,"
+	" status TEXT NOT NULL DEFAULT 'proposed',"	/* proposed, confirmed, overridden */
+	" final_outcome TEXT,"
+	" decided_by BIGINT REFERENCES app_user(id),"
+	" decided_at BIGINT,"
+	" justification TEXT NOT NULL DEFAULT '',"
+	" expires_at BIGINT);"
+	"CREATE TABLE audit ("
+	" id @ID,"
+	" at BIGINT NOT NULL,"
+	" actor_id BIGINT,"
+	" action TEXT NOT NULL,"
+	" entity TEXT NOT NULL,"
+	" entity_id BIGINT NOT NULL,"
+	" data TEXT NOT NULL,"
+	" prev_hash TEXT NOT NULL,"
+	" hash TEXT NOT NULL UNIQUE);";
+
 static const struct {
 	int version;
 	const char *sql;
 } migrations[] = {
 	{ 1, M1 },
+	{ 2, M2 },
 };
 
 int migrate_latest(void)
