@@ -24,3 +24,11 @@ char *lti_front_state_cookie(struct req *r, const char *state)
 	 * so names stay short; the secret itself is bound to the full state. */
 	return arena_printf(r->arena, "attest_state_%.22s", state);
 }
+
+bool lti_front_storage_target_ok(const char *t)
+{
+	size_t n = t ? strlen(t) : 0;
+
+	return n > 0 && n <= 64 &&
+	       strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
+}

@@ -194,11 +194,10 @@ void page_lti_launch(struct req *r)
 	if (secret == NULL)
 		secret = req_param(r, "state_secret");
 	if (secret == NULL || *secret == '\0') {
+		/* No cookie came back. With platform storage (the launch names the storage
+		 * frame) a page fetches the secret from it; the state is not consumed yet. */
 		rc = oidc_state_peek(g_app.db, r->arena, state, now, &st);
-		if (rc == AT_OK && st.platform_id == p.id && (st.storage || storage != NULL) &&
-		    storage != NULL && strspn(storage, "abcdefghijklmnopqrstuvwxyz"
-			"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == strlen(storage) &&
-		    strlen(storage) <= 64 && *storage != '\0') {
+		if (rc == AT_OK && st.platform_id == p.id && lti_front_storage_target_ok(storage)) {
 			storage_check_page(r, &p, id_token, state, storage);
 			return;
 		}

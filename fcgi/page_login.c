@@ -27,15 +27,6 @@ static void add_arg(struct req *r, char **url, bool *first, const char *k, const
 	*first = false;
 }
 
-/* A storage target is a frame name: keep it to a safe, short alphabet. */
-static bool storage_target_ok(const char *t)
-{
-	size_t n = t ? strlen(t) : 0;
-
-	return n > 0 && n <= 64 &&
-	       strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
-}
-
 void page_lti_login(struct req *r)
 {
 	const char *iss = req_param(r, "iss");
@@ -107,7 +98,7 @@ void page_lti_login(struct req *r)
 	s.platform_id = p.id;
 	s.target_link_uri = target;
 	s.deployment_hint = dep && *dep ? dep : NULL;
-	s.storage = storage_target_ok(storage);
+	s.storage = lti_front_storage_target_ok(storage);
 	s.expires_at = now + g_app.cfg.state_ttl;
 	rc = oidc_state_put(g_app.db, &s, now);
 	if (rc != AT_OK) {
