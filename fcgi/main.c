@@ -30,6 +30,7 @@ static const char USAGE[] =
 	"  urls               print the URLs an LMS administrator needs\n"
 	"  platform ...       register LTI platforms (add, list, show, remove, deployment)\n"
 	"  keys ...           the tool's signing keys (init, list, rotate, prune, jwks)\n"
+	"  audit ...          verify the audit log's hash chain (verify), newest entries (tail [N])\n"
 	"  help               this text; `attest COMMAND --help` for one command\n"
 	"  version            print the version\n"
 	"\n"
@@ -182,6 +183,8 @@ int main(int argc, char **argv)
 		rc = cmd_urls(argc, argv);
 	else if (strcmp(cmd, "platform") == 0)
 		rc = cli_platform(argc, argv);
+	else if (strcmp(cmd, "audit") == 0)
+		rc = cli_audit(argc, argv);
 	else if (strcmp(cmd, "keys") == 0)
 		rc = cli_keys(argc, argv);
 	else {
