@@ -25,7 +25,7 @@ CFLAGS += $(if $(SANITIZE),$(SAN_FLAGS))
 FUZZ_FLAGS = -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -g -O1
 CFLAGS += $(if $(FUZZ),$(FUZZ_FLAGS))
 LDFLAGS += $(if $(SANITIZE),-fsanitize=$(SANITIZE))
-LDLIBS += $(PKG_LIBS) -lfcgi -lmagic
+LDLIBS += $(PKG_LIBS) -lfcgi -lmagic -lm
 
 LIB_SRCS := $(wildcard core/*.c) $(wildcard lti/*.c) $(filter-out fcgi/main.c,$(wildcard fcgi/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
