@@ -26,5 +26,6 @@ bool cli_has_help(int argc, char **argv);
 int cli_platform(int argc, char **argv);	/* cli_platform.c */
 int cli_keys(int argc, char **argv);		/* cli_keys.c */
 int cli_audit(int argc, char **argv);		/* cli_audit.c */
+int cli_framework(int argc, char **argv);	/* cli_framework.c */
 
 #endif
