@@ -46,6 +46,24 @@ stop() {
 	done
 }
 
+# Import the example frameworks and programs (the two seed programs) once; "already there"
+# (exit 6) is fine, anything else is reported.
+seed_examples() {
+	local f rc kind
+	for f in "$root"/examples/frameworks/*.csv "$root"/examples/programs/*.json; do
+		[ -e "$f" ] || continue
+		case "$f" in *.csv) kind=framework ;; *) kind=program ;; esac
+		"$BIN" help | grep -q "^  $kind " || continue
+		rc=0
+		"$BIN" "$kind" import "$f" >/dev/null 2>"$VAR/log/seed.err" || rc=$?
+		if [ "$rc" -ne 0 ] && [ "$rc" -ne 6 ]; then
+			echo "stack: could not import $f:" >&2
+			cat "$VAR/log/seed.err" >&2
+		fi
+	done
+	rm -f "$VAR/log/seed.err"
+}
+
 start() {
 	local i upstreams=""
 	[ -x "$BIN" ] || { echo "stack: $BIN is not built (run make)" >&2; exit 1; }
@@ -55,6 +73,7 @@ start() {
 	"$BIN" migrate >/dev/null
 	"$BIN" keys init >/dev/null
 	umask 022
+	seed_examples
 	for i in $(seq 1 "$INSTANCES"); do
 		ATTEST_SOCKET="$VAR/run/attest-$i.sock" "$BIN" serve \
 			>>"$VAR/log/attest-$i.log" 2>&1 &
