@@ -61,6 +61,18 @@ static const struct key keys[] = {
 	  "1 allows plain http:// platform URLs (local development and tests only)" },
 	{ "key_grace", CFG_INT, 0, 90 * 86400, "86400", S(key_grace),
 	  "seconds an old tool key stays published after a rotation" },
+	{ "max_upload", CFG_INT, 1024, INT64_C(64) << 30, "524288000", S(max_upload),
+	  "largest accepted upload (evidence file) in bytes; nginx's client_max_body_size "
+	  "must allow it on the upload location" },
+	{ "evidence_dir", CFG_STR, 0, 0, "var/evidence", S(evidence_dir),
+	  "directory of evidence files, stored by SHA-256 as ab/cd/<sha256>" },
+	{ "evidence_types", CFG_STR, 0, 0,
+	  "image/jpeg image/png image/webp image/heic video/mp4 video/quicktime video/webm "
+	  "application/pdf text/plain "
+	  "application/vnd.openxmlformats-officedocument.wordprocessingml.document "
+	  "application/vnd.oasis.opendocument.text", S(evidence_types),
+	  "media types accepted as evidence files, space separated, checked on the content "
+	  "(libmagic), never on the file name" },
 };
 #undef S
 
@@ -204,6 +216,10 @@ enum at_rc cfg_load(struct cfg *c, const char *path, bool must_exist, struct at_
 	if (strcmp(c->deployment_policy, "learn") != 0 &&
 	    strcmp(c->deployment_policy, "strict") != 0)
 		return at_fail(err, AT_BADREQ, "deployment_policy must be 'learn' or 'strict'");
+	if (c->evidence_dir[0] == '\0')
+		return at_fail(err, AT_BADREQ, "evidence_dir must not be empty");
+	if (strspn(c->evidence_types, " ") == strlen(c->evidence_types))
+		return at_fail(err, AT_BADREQ, "evidence_types must name at least one media type");
 	return AT_OK;
 }
 

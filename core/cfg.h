@@ -29,6 +29,9 @@ struct cfg {
 	int64_t lms_max_reply;	/* bytes */
 	int64_t lms_allow_http;	/* 1: allow http:// platform URLs (development, tests) */
 	int64_t key_grace;	/* seconds an old key stays published after rotation */
+	int64_t max_upload;	/* bytes, largest streamed upload (evidence files) */
+	char *evidence_dir;	/* content-addressed evidence files (0750 dirs, 0640 files) */
+	char *evidence_types;	/* allowed media types of evidence files, space separated */
 };
 
 /* Fill c with defaults, then read path (if not NULL and it exists, or must_exist),

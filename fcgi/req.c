@@ -4,7 +4,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "fcgi/app.h"
 #include "fcgi/req.h"
+#include "fcgi/router.h"
 
 #define MAX_PARAMS 256
 
@@ -238,7 +240,46 @@ enum at_rc req_json(struct req *r, struct json_object **out, struct at_err *err)
 	return AT_OK;
 }
 
+/* Leave the body of a streaming route unread; only its announced length is checked. */
+static enum at_rc start_stream(struct req *r, uint64_t max_upload, struct at_err *err)
+{
+	if (r->content_length < 0)
+		return at_fail(err, AT_BADREQ, "an upload needs a Content-Length");
+	if ((uint64_t)r->content_length > max_upload)
+		return at_fail(err, AT_TOOBIG, "upload of %lld bytes is over the limit of %llu",
+			       (long long)r->content_length, (unsigned long long)max_upload);
+	r->stream = true;
+	r->body_left = r->content_length;
+	return AT_OK;
+}
+
+long req_read(struct req *r, char *p, size_t n)
+{
+	long got;
+
+	if (!r->stream || r->body_left <= 0 || n == 0)
+		return 0;
+	if ((uint64_t)n > (uint64_t)r->body_left)
+		n = (size_t)r->body_left;
+	got = r->io->read(r->io->ud, p, n);
+	if (got <= 0) {
+		r->body_left = 0;	/* truncated: later calls see the end, this one fails */
+		return -1;
+	}
+	if ((size_t)got > n)
+		got = (long)n;	/* ALWAYS: the front end honours n */
+	r->body_left -= got;
+	return got;
+}
+
 enum at_rc req_parse(struct req *r, size_t max_body, struct at_err *err)
+{
+	return req_parse_ex(r, max_body, (uint64_t)g_app.cfg.max_upload, router_streams, err);
+}
+
+enum at_rc req_parse_ex(struct req *r, size_t max_body, uint64_t max_upload,
+			bool (*streams)(const char *method, const char *path),
+			struct at_err *err)
 {
 	const char *uri;
 	enum at_rc rc;
@@ -265,6 +306,8 @@ enum at_rc req_parse(struct req *r, size_t max_body, struct at_err *err)
 		return at_fail(err, rc, "malformed query string");
 	req_parse_cookies(r->arena, req_env(r, "HTTP_COOKIE"), &r->cookies, &r->ncookies);
 	if (strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0) {
+		if (streams != NULL && streams(r->method, r->path))
+			return start_stream(r, max_upload, err);
 		rc = read_body(r, max_body, err);
 		if (rc != AT_OK)
 			return rc;

@@ -45,6 +45,8 @@ struct req {
 	size_t ncookies;
 	char *body;		/* raw body (NUL-terminated), NULL when none */
 	size_t body_len;
+	bool stream;		/* the body is left unread: the handler pulls it, req_read */
+	int64_t body_left;	/* bytes of a streamed body not yet read */
 	const char *pathvar;	/* the {id} segment of the matched route, if any */
 
 	/* response */
@@ -58,8 +60,28 @@ struct req {
 };
 
 /* Parse method, path, query, cookies and (for POST forms) the body. Limits: max_body.
- * Returns AT_OK, or AT_BADREQ / AT_TOOBIG with err filled (the caller answers 4xx). */
+ * Returns AT_OK, or AT_BADREQ / AT_TOOBIG with err filled (the caller answers 4xx).
+ * The body of a POST or PUT to a streaming route (R_STREAM, router_streams) is not read:
+ * see req_parse_ex, with max_upload from the configuration. */
 enum at_rc req_parse(struct req *r, size_t max_body, struct at_err *err);
+
+/*
+ * req_parse, with the streaming decision and limit explicit. When streams(method, path)
+ * is true for a POST or PUT, the body is left for req_read: Content-Length is required
+ * (AT_BADREQ without it) and may be up to max_upload bytes (AT_TOOBIG above); r->stream
+ * is set and r->body stays NULL. streams may be NULL (nothing streams).
+ */
+enum at_rc req_parse_ex(struct req *r, size_t max_body, uint64_t max_upload,
+			bool (*streams)(const char *method, const char *path),
+			struct at_err *err);
+
+/*
+ * Pull up to n bytes of a streamed body into p. Returns the bytes read (> 0), 0 at the
+ * end of the body (Content-Length reached), -1 when the client sent less than it
+ * announced or the connection failed. Never reads past Content-Length. On a request that
+ * does not stream, returns 0.
+ */
+long req_read(struct req *r, char *p, size_t n);
 
 /* First parameter named key (query or form), NULL if absent. Borrowed from r. */
 const char *req_param(struct req *r, const char *key);

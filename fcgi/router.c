@@ -50,21 +50,46 @@ static int role_flags(int role)
 	return f;
 }
 
+/* The route for method and path, NULL if none; *path_found says whether the path exists. */
+static const struct route *find_route(const char *method, const char *path, bool *path_found)
+{
+	*path_found = false;
+	for (size_t i = 0; i < NELEM(routes); i++) {
+		if (strcmp(routes[i].path, path) != 0)
+			continue;
+		*path_found = true;
+		if (method_ok(routes[i].methods, method))
+			return &routes[i];
+	}
+	return NULL;
+}
+
+bool router_streams(const char *method, const char *path)
+{
+	bool path_found;
+	const struct route *rt = find_route(method, path, &path_found);
+
+	return rt != NULL && (rt->flags & R_STREAM);
+}
+
+/* The CSRF token of a POST: a form field, or for streamed bodies the query string or
+ * an X-CSRF-Token header (the multipart form is not parsed before the handler). */
+static const char *csrf_token(struct req *r, int flags)
+{
+	const char *c = req_param(r, "csrf");
+
+	if (c == NULL && (flags & R_STREAM))
+		c = req_env(r, "HTTP_X_CSRF_TOKEN");
+	return c;
+}
+
 void router_dispatch(struct req *r)
 {
-	const struct route *rt = NULL;
-	bool path_found = false;
+	const struct route *rt;
+	bool path_found;
 	const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
 
-	for (size_t i = 0; i < NELEM(routes); i++) {
-		if (strcmp(routes[i].path, r->path) != 0)
-			continue;
-		path_found = true;
-		if (method_ok(routes[i].methods, method)) {
-			rt = &routes[i];
-			break;
-		}
-	}
+	rt = find_route(method, r->path, &path_found);
 	if (rt == NULL) {
 		if (path_found) {
 			http_error_page(r, 405, "Method not allowed",
@@ -85,6 +110,12 @@ void router_dispatch(struct req *r)
 			return;
 		}
 	}
+	if (r->stream && strcmp(method, "POST") == 0 &&
+	    !req_content_type_is(r, "multipart/form-data")) {
+		http_error_page(r, 415, "Unsupported media type",
+				"This address takes multipart/form-data bodies.");
+		return;
+	}
 	if (rt->flags & R_SESSION) {
 		if (session_load(r) != AT_OK) {
 			http_error_page(r, 401, "Session expired or missing",
@@ -99,7 +130,7 @@ void router_dispatch(struct req *r)
 			return;
 		}
 		if ((rt->flags & R_CSRF) && strcmp(method, "POST") == 0) {
-			const char *c = req_param(r, "csrf");
+			const char *c = csrf_token(r, rt->flags);
 
 			if (c == NULL || !token_equal(c, r->sess->s.csrf)) {
 				http_error_page(r, 403, "Form expired",

@@ -11,9 +11,17 @@ enum {
 	R_ASSESSOR = 1 << 3,
 	R_ADMIN = 1 << 4,
 	R_JSON = 1 << 5,	/* POST bodies are application/json (else url-encoded forms) */
+	/* The body is not read before the handler: it pulls it with req_read (uploads up
+	 * to max_upload). POST bodies must be multipart/form-data; the CSRF token comes
+	 * from the query string or an X-CSRF-Token header, since the form is not parsed. */
+	R_STREAM = 1 << 6,
 };
 
 /* Dispatch r to its handler (after checks). The response is left in r. */
 void router_dispatch(struct req *r);
+
+/* True when the route for method and path has R_STREAM (req_parse asks, to leave its
+ * body unread). */
+bool router_streams(const char *method, const char *path);
 
 #endif

@@ -245,12 +245,12 @@ else
 		not_ok "a body over 1m is refused by nginx (413)" "status $code"; fi
 	# Whatever Attest answers (it has no upload handler yet), the body must reach it.
 	code=$(head -c 1100000 /dev/zero | "${c[@]}" -o /dev/null -w '%{http_code}' \
-		-H 'Content-Type: application/octet-stream' --data-binary @- "https://$NAME:$p443/api/evidence")
+		-H 'Content-Type: application/octet-stream' --data-binary @- "https://$NAME:$p443/api/v1/evidence")
 	sleep 0.2
-	if grep -q 'path=/api/evidence ' "$tmp/attest.log"; then
-		ok "/api/evidence passes a body over 1m on to Attest (answered $code)"
+	if grep -q 'path=/api/v1/evidence ' "$tmp/attest.log"; then
+		ok "/api/v1/evidence passes a body over 1m on to Attest (answered $code)"
 	else
-		not_ok "/api/evidence passes a body over 1m on to Attest" "status $code; $(tail -n 5 "$tmp/attest.log")"
+		not_ok "/api/v1/evidence passes a body over 1m on to Attest" "status $code; $(tail -n 5 "$tmp/attest.log")"
 	fi
 	sleep 0.2	# the access log is written after the response
 	alog=$N/log/attest-access.log
