@@ -27,5 +27,6 @@ int cli_platform(int argc, char **argv);	/* cli_platform.c */
 int cli_keys(int argc, char **argv);		/* cli_keys.c */
 int cli_audit(int argc, char **argv);		/* cli_audit.c */
 int cli_framework(int argc, char **argv);	/* cli_framework.c */
+int cli_program(int argc, char **argv);		/* cli_program.c */
 
 #endif

@@ -30,6 +30,7 @@ static const char USAGE[] =
 	"  urls               print the URLs an LMS administrator needs\n"
 	"  platform ...       register LTI platforms (add, list, show, remove, deployment)\n"
 	"  keys ...           the tool's signing keys (init, list, rotate, prune, jwks)\n"
+	"  program ...        program definitions (validate, import, list, show, schema)\n"
 	"  framework ...      competency frameworks (import, export, list, show, delete)\n"
 	"  audit ...          verify the audit log's hash chain (verify), newest entries (tail [N])\n"
 	"  help               this text; `attest COMMAND --help` for one command\n"
@@ -184,6 +185,8 @@ int main(int argc, char **argv)
 		rc = cmd_urls(argc, argv);
 	else if (strcmp(cmd, "platform") == 0)
 		rc = cli_platform(argc, argv);
+	else if (strcmp(cmd, "program") == 0)
+		rc = cli_program(argc, argv);
 	else if (strcmp(cmd, "framework") == 0)
 		rc = cli_framework(argc, argv);
 	else if (strcmp(cmd, "audit") == 0)

@@ -14,4 +14,11 @@ void page_app(struct req *r);			/* page_app.c */
 void page_deeplink(struct req *r);		/* page_deeplink.c */
 void page_index(struct req *r);			/* page_app.c */
 
+/* The JSON API, /api/v1/... (fcgi/api_*.c; helpers in fcgi/api.h) */
+void api_me(struct req *r);			/* api_me.c */
+/* --- api block A handlers --- */
+/* --- end of api block A handlers --- */
+/* --- api block B handlers --- */
+/* --- end of api block B handlers --- */
+
 #endif

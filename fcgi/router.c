@@ -14,6 +14,11 @@ struct route {
 	int flags;
 };
 
+/*
+ * A path segment "{id}" matches one segment of [A-Za-z0-9_.-] (at most 128 bytes): the
+ * handler reads it as r->pathvar (api_path_id() for numbers). Everything under /api/ speaks
+ * JSON: its errors are JSON too (http_error_page).
+ */
 static const struct route routes[] = {
 	{ "GET", "/", page_index, 0 },
 	{ "GET", "/healthz", page_health, 0 },
@@ -25,6 +30,11 @@ static const struct route routes[] = {
 	{ "GET", "/app", page_app, R_SESSION },
 	{ "GET POST", "/lti/deeplink", page_deeplink,
 	  R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "GET", "/api/v1/me", api_me, R_SESSION },
+	/* --- api block A: programs, frameworks, enrolments, decisions, notes, reports --- */
+	/* --- end of api block A --- */
+	/* --- api block B: observations, evidence, feedback --- */
+	/* --- end of api block B --- */
 };
 
 static bool method_ok(const char *list, const char *m)
@@ -50,12 +60,36 @@ static int role_flags(int role)
 	return f;
 }
 
-/* The route for method and path, NULL if none; *path_found says whether the path exists. */
-static const struct route *find_route(const char *method, const char *path, bool *path_found)
+/* Does path match pattern? A "{id}" segment matches one safe segment, stored in *var. */
+static bool path_match(const char *pattern, const char *path, const char **var, size_t *var_len)
+{
+	const char *v = strstr(pattern, "{id}");
+	size_t pre, n;
+
+	if (v == NULL)
+		return strcmp(pattern, path) == 0;
+	pre = (size_t)(v - pattern);
+	if (strncmp(pattern, path, pre) != 0)
+		return false;
+	n = strspn(path + pre, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+		   "0123456789_.-");
+	if (n == 0 || n > 128 || strcmp(pattern + pre + 4, path + pre + n) != 0)
+		return false;
+	*var = path + pre;
+	*var_len = n;
+	return true;
+}
+
+/* The route for method and path, NULL if none; *path_found says whether the path exists.
+ * Sets *var / *var_len to the {id} segment, if any. */
+static const struct route *find_route(const char *method, const char *path, bool *path_found,
+				      const char **var, size_t *var_len)
 {
 	*path_found = false;
+	*var = NULL;
+	*var_len = 0;
 	for (size_t i = 0; i < NELEM(routes); i++) {
-		if (strcmp(routes[i].path, path) != 0)
+		if (!path_match(routes[i].path, path, var, var_len))
 			continue;
 		*path_found = true;
 		if (method_ok(routes[i].methods, method))
@@ -67,7 +101,9 @@ static const struct route *find_route(const char *method, const char *path, bool
 bool router_streams(const char *method, const char *path)
 {
 	bool path_found;
-	const struct route *rt = find_route(method, path, &path_found);
+	const char *var;
+	size_t var_len;
+	const struct route *rt = find_route(method, path, &path_found, &var, &var_len);
 
 	return rt != NULL && (rt->flags & R_STREAM);
 }
@@ -88,8 +124,12 @@ void router_dispatch(struct req *r)
 	const struct route *rt;
 	bool path_found;
 	const char *method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+	const char *var;
+	size_t var_len;
 
-	rt = find_route(method, r->path, &path_found);
+	rt = find_route(method, r->path, &path_found, &var, &var_len);
+	if (var != NULL)
+		r->pathvar = arena_strndup(r->arena, var, var_len);
 	if (rt == NULL) {
 		if (path_found) {
 			http_error_page(r, 405, "Method not allowed",
@@ -100,7 +140,7 @@ void router_dispatch(struct req *r)
 		return;
 	}
 	/* Bodies: forms unless the route takes JSON; anything else is 415. */
-	if (r->body != NULL && strcmp(method, "POST") == 0) {
+	if (r->body != NULL && (strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0)) {
 		const char *want = rt->flags & R_JSON ? "application/json" :
 				   "application/x-www-form-urlencoded";
 
@@ -129,7 +169,7 @@ void router_dispatch(struct req *r)
 					"Your role in this course does not give access to this page.");
 			return;
 		}
-		if ((rt->flags & R_CSRF) && strcmp(method, "POST") == 0) {
+		if ((rt->flags & R_CSRF) && strcmp(method, "GET") != 0) {
 			const char *c = csrf_token(r, rt->flags);
 
 			if (c == NULL || !token_equal(c, r->sess->s.csrf)) {
