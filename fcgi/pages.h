@@ -17,8 +17,37 @@ void page_index(struct req *r);			/* page_app.c */
 /* The JSON API, /api/v1/... (fcgi/api_*.c; helpers in fcgi/api.h) */
 void api_me(struct req *r);			/* api_me.c */
 /* --- api block A handlers --- */
+void api_programs(struct req *r);		/* api_program.c */
+void api_program(struct req *r);		/* api_program.c */
+void api_frameworks(struct req *r);		/* api_program.c */
+void api_framework(struct req *r);		/* api_program.c */
+void api_enrolments(struct req *r);		/* api_enrolment.c: GET list, POST enrol */
+void api_enrolment(struct req *r);		/* api_enrolment.c */
+void api_enrolment_evaluate(struct req *r);	/* api_enrolment.c */
+void api_enrolment_progress(struct req *r);	/* api_enrolment.c */
+void api_enrolment_notes(struct req *r);	/* api_enrolment.c: GET list, POST add */
+void api_decision_confirm(struct req *r);	/* api_enrolment.c */
+void api_decision_override(struct req *r);	/* api_enrolment.c */
+void api_enrolment_record(struct req *r);	/* api_report.c */
+void api_report_progress(struct req *r);	/* api_report.c */
+void api_report_day(struct req *r);		/* api_report.c */
 /* --- end of api block A handlers --- */
 /* --- api block B handlers --- */
+void api_observation_create(struct req *r);	/* api_observation.c */
+void api_observation_get(struct req *r);
+void api_observation_save(struct req *r);
+void api_observation_submit(struct req *r);
+void api_observation_amend(struct req *r);
+void api_observation_side(struct req *r);
+void api_evidence_upload(struct req *r);	/* api_evidence.c */
+void api_evidence_link(struct req *r);
+void api_evidence_note(struct req *r);
+void api_evidence_list(struct req *r);
+void api_evidence_get(struct req *r);
+void api_evidence_download(struct req *r);
+void api_evidence_review(struct req *r);
+void api_feedback_link_create(struct req *r);	/* api_feedback.c */
+void page_feedback(struct req *r);		/* page_feedback.c: public, no session */
 /* --- end of api block B handlers --- */
 
 #endif
