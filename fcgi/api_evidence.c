@@ -526,9 +526,7 @@ void api_evidence_download(struct req *r)
 	struct evidence_file f;
 	struct evidence_opts o;
 	struct at_err err = { "" };
-	char *chunk;
 	int fd = -1;
-	int64_t left;
 	enum at_rc rc;
 
 	if (!visible(r, &e))
@@ -542,13 +540,6 @@ void api_evidence_download(struct req *r)
 			 err.msg);
 		return;
 	}
-	/* The response is buffered in r->out (capped): a bigger file cannot be sent yet. */
-	if (f.size < 0 || (uint64_t)f.size > r->out.max) {
-		log_msg(LOG_ERR, r->rid, "op=evidence_download id=%lld size=%lld over the "
-			"response buffer", (long long)e.id, (long long)f.size);
-		api_error(r, 500, "internal", NULL, "this file is too big to download here yet");
-		return;
-	}
 	fd = open(f.path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		log_msg(LOG_ERR, r->rid, "op=evidence_download id=%lld errno=%d", (long long)e.id,
@@ -556,24 +547,8 @@ void api_evidence_download(struct req *r)
 		api_fail(r, AT_INTERNAL, NULL, "");
 		return;
 	}
-	buf_reset(&r->out);
-	chunk = arena_alloc(r->arena, CHUNK);
-	for (left = f.size; left > 0;) {
-		ssize_t got = read(fd, chunk, left < CHUNK ? (size_t)left : CHUNK);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got <= 0 || buf_append(&r->out, chunk, (size_t)got) != AT_OK) {
-			close(fd);
-			buf_reset(&r->out);
-			log_msg(LOG_ERR, r->rid, "op=evidence_download id=%lld short read",
-				(long long)e.id);
-			api_fail(r, AT_INTERNAL, NULL, "");
-			return;
-		}
-		left -= got;
-	}
-	close(fd);
+	/* Streamed after the headers by http_send: any size, nothing held in memory. */
+	http_send_file(r, fd, f.size);
 	r->status = 200;
 	(void)http_header(r, "Content-Type", f.media_type);
 	(void)http_header(r, "Content-Disposition",

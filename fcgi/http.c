@@ -1,5 +1,7 @@
 /* http.c: status, headers, cookies, redirects, errors and the final send. */
+#include <errno.h>
 #include <json-c/json.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -198,6 +200,42 @@ void http_json(struct req *r, int status, struct json_object *o)
 	(void)buf_append(&r->out, s, len);
 }
 
+void http_send_file(struct req *r, int fd, int64_t size)
+{
+	if (r->has_send_fd)
+		close(r->send_fd);
+	buf_reset(&r->out);
+	r->has_send_fd = true;
+	r->send_fd = fd;
+	r->send_size = size;
+}
+
+/* Copy the file body; a short file is padded with nothing: the connection is then cut
+ * short by Content-Length, which the client sees as an error (never wrong bytes). */
+static void send_file(struct req *r)
+{
+	char chunk[64 << 10];
+	int64_t left = r->send_size;
+
+	while (left > 0) {
+		ssize_t got = read(r->send_fd, chunk, left < (int64_t)sizeof(chunk) ?
+				   (size_t)left : sizeof(chunk));
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got <= 0) {
+			log_msg(LOG_ERR, r->rid, "op=send_file short read left=%lld",
+				(long long)left);
+			break;
+		}
+		if (r->io->write(r->io->ud, chunk, (size_t)got) != 0)
+			break;	/* the client went away */
+		left -= got;
+	}
+	close(r->send_fd);
+	r->has_send_fd = false;
+}
+
 void http_send(struct req *r)
 {
 	char head[128];
@@ -213,8 +251,18 @@ void http_send(struct req *r)
 	(void)r->io->write(r->io->ud, head, (size_t)n);
 	if (r->headers.len > 0)
 		(void)r->io->write(r->io->ud, r->headers.data, r->headers.len);
-	n = snprintf(head, sizeof(head), "Content-Length: %zu\r\n\r\n", r->out.len);
+	n = snprintf(head, sizeof(head), "Content-Length: %lld\r\n\r\n",
+		     r->has_send_fd ? (long long)r->send_size : (long long)r->out.len);
 	(void)r->io->write(r->io->ud, head, (size_t)n);
-	if (strcmp(r->method ? r->method : "GET", "HEAD") != 0 && r->out.len > 0)
+	if (strcmp(r->method ? r->method : "GET", "HEAD") == 0) {
+		if (r->has_send_fd) {
+			close(r->send_fd);
+			r->has_send_fd = false;
+		}
+		return;
+	}
+	if (r->has_send_fd)
+		send_file(r);
+	else if (r->out.len > 0)
 		(void)r->io->write(r->io->ud, r->out.data, r->out.len);
 }

@@ -21,6 +21,9 @@ void http_json(struct req *r, int status, struct json_object *o);
 /* Append a Set-Cookie header (name/value checked: token characters only). */
 enum at_rc http_cookie(struct req *r, const char *name, const char *value, const char *path,
 		       int max_age);
+/* Answer with the open file fd (size bytes) as the body, streamed at send time: no size
+ * limit, nothing held in memory. Takes ownership of fd. */
+void http_send_file(struct req *r, int fd, int64_t size);
 /* Write status line, headers and body through r->io (once). */
 void http_send(struct req *r);
 /* Security headers for HTML pages (CSP with frame-ancestors, nosniff, referrer). */

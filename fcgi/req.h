@@ -55,6 +55,11 @@ struct req {
 	struct buf out;		/* body */
 	bool is_html;
 	bool sent;
+	/* A file body (evidence downloads): http_send copies send_fd in chunks after the
+	 * headers instead of r->out, and closes it. Set with http_send_file(). */
+	bool has_send_fd;
+	int send_fd;
+	int64_t send_size;
 	struct session *sess;
 	int64_t started_us;
 };

@@ -167,6 +167,19 @@ describe('api block B: observations, evidence, feedback', () => {
       ok(await outsider.get(`/api/v1/evidence/${evId}/download`), 404, 'outsider downloads');
     });
 
+    test('a 40 MB file goes up streamed and comes back whole (bigger than any response buffer)', async () => {
+      const line = 'Observation notes line after line for a large evidence file\n';
+      const big = Buffer.from(line.repeat(Math.ceil((40 << 20) / line.length)));
+      const r = await alice.upload('/api/v1/evidence', { learner_id: alice.userId },
+        [{ filename: 'notes.txt', type: 'text/plain', data: big }]);
+      const e = ok(r, 201, 'big upload');
+      assert.equal(e.size, big.length);
+      const d = await alice.get(`/api/v1/evidence/${e.id}/download`);
+      assert.equal(d.status, 200);
+      assert.equal(Number(d.headers['content-length']), big.length);
+      assert.ok(Buffer.compare(d.bytes, big) === 0, 'the downloaded file differs');
+    });
+
     test('a disguised file and a refused type: 415 with the store\'s message; nothing listed', async () => {
       const before = ok(await alice.get(`/api/v1/evidence?learner_id=${alice.userId}`), 200, 'list').evidence.length;
       const sh = await alice.upload('/api/v1/evidence', { learner_id: alice.userId },
