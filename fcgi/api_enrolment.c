@@ -408,6 +408,21 @@ void api_enrolment_evaluate(struct req *r)
 		api_fail(r, rc, NULL, "could not evaluate the rule");
 		return;
 	}
+	/* Not enough results yet: say so, but record nothing a coordinator could confirm. */
+	if (strcmp(res.outcome, "pending") == 0) {
+		o = json_object_new_object();
+		json_object_object_add(o, "id", NULL);
+		json_object_object_add(o, "enrolment_id", json_object_new_int64(e.id));
+		json_object_object_add(o, "status", json_object_new_string("pending"));
+		json_object_object_add(o, "outcome", json_object_new_string(res.outcome));
+		json_object_object_add(o, "percent", res.has_percent ? hundredths(res.percent) :
+				       NULL);
+		json_object_object_add(o, "review", json_object_new_boolean(res.review));
+		json_object_object_add(o, "basis", json_tokener_parse(res.basis ? res.basis : "{}"));
+		api_ok(r, 200, o);
+		json_object_put(o);
+		return;
+	}
 	rc = decision_propose(g_app.db, e.id, res.outcome, res.basis, now, &did, &err);
 	if (rc != AT_OK) {
 		api_fail(r, rc, NULL, err.msg[0] ? err.msg : "could not record the proposal");

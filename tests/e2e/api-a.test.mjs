@@ -206,10 +206,35 @@ describe('api block A: programs, enrolments, decisions, notes, reports', () => {
     assertError(await as('l2', 'GET', `/api/v1/enrolments/${ids.e1}/notes`), 404);
   });
 
+  /* A call with every item met (yes, full points) and the required positive feedback. */
+  async function submitPerfectCall(enrolmentId) {
+    const prog = await as('teacher', 'GET', `/api/v1/programs/${PROGRAM}`);
+    const items = prog.json.checklists.find((c) => c.key === 'call').items;
+    const answers = items.filter((i) => i.kind === 'yesno' || i.kind === 'points')
+      .map((i) => ({ item: i.key, value: i.kind === 'yesno' ? 1 : Math.round(i.max_points * 100) }));
+    const c = await as('teacher', 'POST', '/api/v1/observations', { enrolment_id: enrolmentId, checklist: 'call' });
+    assert.equal(c.status, 201, c.text);
+    const put = await as('teacher', 'PUT', `/api/v1/observations/${c.json.id}`,
+      { answers, feedback: { went_well: 'A clear, friendly greeting' } });
+    assert.equal(put.status, 200, put.text);
+    const sub = await as('teacher', 'POST', `/api/v1/observations/${c.json.id}/submit`);
+    assert.equal(sub.status, 200, sub.text);
+    assert.equal(sub.json.passed, true, sub.text);
+  }
+
   test('evaluate, confirm, override: assessors of the course only', async () => {
     assertError(await as('l1', 'POST', `/api/v1/enrolments/${ids.e1}/evaluate`), 403);
     assertError(await as('teacher2', 'POST', `/api/v1/enrolments/${ids.e1}/evaluate`), 404);
+    // No calls yet: the rule says pending, and nothing is recorded to confirm.
+    const early = await as('teacher', 'POST', `/api/v1/enrolments/${ids.e1}/evaluate`);
+    assert.equal(early.status, 200, early.text);
+    assert.equal(early.json.outcome, 'pending');
+    assert.equal(early.json.id, null);
+    assert.equal((await as('teacher', 'GET', `/api/v1/enrolments/${ids.e1}`)).json.pending_decision, null);
+    for (let i = 0; i < 5; i++) await submitPerfectCall(ids.e1);
     const ev = await as('teacher', 'POST', `/api/v1/enrolments/${ids.e1}/evaluate`);
+    assert.equal(ev.json.outcome, 'pass', ev.text);
+    assert.equal(ev.json.percent, 100, ev.text);
     assert.equal(ev.status, 201, ev.text);
     assert.equal(typeof ev.json.outcome, 'string');
     assert.equal(typeof ev.json.review, 'boolean');
@@ -249,7 +274,7 @@ describe('api block A: programs, enrolments, decisions, notes, reports', () => {
     assert.equal(r.status, 200, r.text);
     assert.equal(r.json.learners.length, 2);
     const row = r.json.learners.find((x) => x.enrolment_id === ids.e1);
-    assert.equal(row.observations_total, 0);
+    assert.equal(row.observations_total, 5);
     assert.equal(row.decision, 'pass');
     assert.ok(r.json.competencies.length > 0);
     assert.equal(typeof r.json.summary.overdue, 'number');
