@@ -284,7 +284,8 @@ static const char M2[] =
 	" proposed_outcome TEXT NOT NULL,"
 	" basis TEXT NOT NULL,"			/* JSON: what the rule saw */
 	" proposed_at BIGINT NOT NULL,"
-	" status TEXT NOT NULL DEFAULT 'proposed',"	/* proposed, confirmed, overridden */
+	" status TEXT NOT NULL DEFAULT 'proposed',"	/* proposed, confirmed, overridden,
+							 * superseded */
 	" final_outcome TEXT,"
 	" decided_by BIGINT REFERENCES app_user(id),"
 	" decided_at BIGINT,"
@@ -299,7 +300,19 @@ static const char M2[] =
 	" entity_id BIGINT NOT NULL,"
 	" data TEXT NOT NULL,"
 	" prev_hash TEXT NOT NULL,"
-	" hash TEXT NOT NULL UNIQUE);";
+	" hash TEXT NOT NULL UNIQUE);"
+	/* one amendment per observation (amend the amendment to correct again) */
+	"CREATE UNIQUE INDEX observation_amends ON observation(amends_id);"
+	/* one daily progress report per learner and day (later ones append to it) */
+	"CREATE UNIQUE INDEX progress_report_day ON progress_report(enrolment_id, day);"
+	"CREATE INDEX note_enrolment ON note(enrolment_id, day);"
+	"CREATE INDEX feedback_link_enrolment ON feedback_link(enrolment_id);"
+	"CREATE INDEX evidence_competency_c ON evidence_competency(competency_id);"
+	"CREATE INDEX evidence_sha256 ON evidence(sha256);"
+	"CREATE INDEX decision_enrolment ON decision(enrolment_id);"
+	"CREATE INDEX enrolment_context ON enrolment(context_id);"
+	"CREATE INDEX membership_context ON membership(context_id);"
+	"CREATE INDEX rating_observation ON rating(observation_id);";
 
 static const struct {
 	int version;
