@@ -273,6 +273,8 @@ function run(cmd, args, { env, input } = {}) {
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('error', (e) => resolve({ code: -1, stdout, stderr: stderr + String(e) }));
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // The child may exit before reading its stdin: that is not an error of the test.
+    child.stdin.on('error', () => {});
     child.stdin.end(input ?? '');
   });
 }

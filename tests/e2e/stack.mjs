@@ -43,6 +43,7 @@ function run(cmd, args, { env, cwd = ROOT, timeoutMs = 60000, input } = {}) {
     child.stderr.on('data', (d) => { stderr += d; });
     child.on('error', (e) => { clearTimeout(timer); resolve({ code: -1, stdout, stderr: stderr + String(e) }); });
     child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+    child.stdin.on('error', () => {}); // a child may exit before reading its stdin
     if (input !== undefined) child.stdin.end(input); else child.stdin.end();
   });
 }
