@@ -106,7 +106,8 @@ static enum at_rc one_i64(struct db *db, const char *sql, int64_t a, const char 
 }
 
 static enum at_rc create_tx(struct db *db, const char *program_key, int64_t user_id,
-			    int64_t context_id, int64_t actor_id, int64_t now, int64_t *id,
+			    int64_t context_id, int64_t actor_id, int64_t now,
+			    int64_t started_at, int64_t *id,
 			    struct at_err *err)
 {
 	struct db_stmt *st = NULL;
@@ -131,7 +132,7 @@ static enum at_rc create_tx(struct db *db, const char *program_key, int64_t user
 	db_bind_i64(st, 1, program_id);
 	db_bind_i64(st, 2, user_id);
 	db_bind_i64(st, 3, context_id);
-	db_bind_i64(st, 4, now);
+	db_bind_i64(st, 4, started_at);
 	rc = db_step(st, &row);
 	if (rc == AT_OK && row)
 		*id = db_col_i64(st, 0);
@@ -156,8 +157,18 @@ enum at_rc enrolment_create(struct db *db, const char *program_key, int64_t user
 			    int64_t context_id, int64_t actor_id, int64_t now, int64_t *id,
 			    struct at_err *err)
 {
+	return enrolment_create_at(db, program_key, user_id, context_id, actor_id, now, now, id,
+				   err);
+}
+
+enum at_rc enrolment_create_at(struct db *db, const char *program_key, int64_t user_id,
+			       int64_t context_id, int64_t actor_id, int64_t now,
+			       int64_t started_at, int64_t *id, struct at_err *err)
+{
 	enum at_rc rc;
 
+	if (started_at <= 0 || started_at > now)
+		return at_fail(err, AT_BADREQ, "started_at");
 	*id = 0;
 	if (program_key == NULL || *program_key == '\0')
 		return at_fail(err, AT_NOTFOUND, "program");
@@ -166,7 +177,7 @@ enum at_rc enrolment_create(struct db *db, const char *program_key, int64_t user
 	rc = db_begin(db);
 	if (rc != AT_OK)
 		return dbfail(db, err, rc);
-	rc = create_tx(db, program_key, user_id, context_id, actor_id, now, id, err);
+	rc = create_tx(db, program_key, user_id, context_id, actor_id, now, started_at, id, err);
 	if (rc == AT_OK)
 		rc = db_commit(db);
 	if (rc != AT_OK) {

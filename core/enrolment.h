@@ -38,6 +38,13 @@ enum at_rc enrolment_create(struct db *db, const char *program_key, int64_t user
 			    int64_t context_id, int64_t actor_id, int64_t now, int64_t *id,
 			    struct at_err *err);
 
+/* The same, for a learner who started earlier (a coordinator entering an enrolment after
+ * the fact: deadlines and escalations count from started_at). AT_BADREQ "started_at" when
+ * it is in the future or not positive. */
+enum at_rc enrolment_create_at(struct db *db, const char *program_key, int64_t user_id,
+			       int64_t context_id, int64_t actor_id, int64_t now,
+			       int64_t started_at, int64_t *id, struct at_err *err);
+
 /* One enrolment, strings from a. AT_NOTFOUND. */
 enum at_rc enrolment_get(struct db *db, struct arena *a, int64_t id, struct enrolment *out);
 

@@ -313,10 +313,15 @@ static void reconcile(enum rating_policy policy, const bool have[4], const int64
 		*value = sum / nroles;	/* values are >= 0: division rounds down */
 		break;
 	case RATING_AGREE_WITHIN_ONE:
+		/* Agreeing raters: the assessor's level. Raters more than one level apart: the
+		 * lower level stands until a coordinator reviews it (as the rules engine does). */
 		*value = side >= 0 ? val[side] : val[ROLE_SELF];
 		if (side >= 0 && have[ROLE_SELF] &&
-		    (val[side] - val[ROLE_SELF] > 1 || val[ROLE_SELF] - val[side] > 1))
+		    (val[side] - val[ROLE_SELF] > 1 || val[ROLE_SELF] - val[side] > 1)) {
 			*flags |= RATING_FLAG_REVIEW;
+			if (val[ROLE_SELF] < *value)
+				*value = val[ROLE_SELF];
+		}
 		break;
 	case RATING_ASSESSOR_WINS:
 	default:

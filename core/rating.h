@@ -10,7 +10,8 @@
  *   minimum           the lowest of the roles' latest values.
  *   mean              the mean of the roles' latest values, rounded down (2 and 3 give 2).
  *   agree_within_one  the assessor side's value; when a self-rating exists too and
- *                     |self - assessor side| > 1, RATING_FLAG_REVIEW: a coordinator must look.
+ *                     |self - assessor side| > 1, the lower of the two with
+ *                     RATING_FLAG_REVIEW: a coordinator must look (as core/rules.c decides).
  */
 #ifndef AT_RATING_H
 #define AT_RATING_H

@@ -141,9 +141,6 @@ bool api_bool(struct req *r, struct json_object *o, const char *field, bool requ
 static const char SQL_SHARED_COURSE[] =
 	"SELECT 1 FROM membership me JOIN membership them ON them.context_id = me.context_id"
 	" WHERE me.user_id = ?1 AND (me.role & ?3) <> 0 AND them.user_id = ?2 LIMIT 1";
-static const char SQL_SAME_PLATFORM[] =
-	"SELECT 1 FROM app_user a JOIN app_user b ON b.platform_id = a.platform_id"
-	" WHERE a.id = ?1 AND b.id = ?2";
 
 static bool exists(const char *sql, int64_t a, int64_t b, int64_t c)
 {
@@ -170,8 +167,6 @@ bool api_may_see_learner(struct req *r, int64_t learner_id)
 		return false;
 	me = r->sess->s.user_id;
 	if (me == learner_id)
-		return true;
-	if ((r->sess->s.role & ROLE_ADMIN) && exists(SQL_SAME_PLATFORM, me, learner_id, -1))
 		return true;
 	return exists(SQL_SHARED_COURSE, me, learner_id, ROLE_ASSESSOR | ROLE_ADMIN);
 }

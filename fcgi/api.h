@@ -31,9 +31,9 @@ bool api_bool(struct req *r, struct json_object *o, const char *field, bool requ
 /* The {id} path segment as a positive integer; false after answering 404. */
 bool api_path_id(struct req *r, int64_t *id);
 
-/* May the session's user see learner_id's records? Learners: only themselves. Assessors:
- * learners who are members of a course where the caller holds an assessor role. Admins:
- * learners of their own platform. */
+/* May the session's user see learner_id's records? Learners: only themselves. Assessors and
+ * admins: learners who are members of a course where the caller holds an assessor or admin
+ * role (an admin launching from another course sees nothing of this one). */
 bool api_may_see_learner(struct req *r, int64_t learner_id);
 
 #endif

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/bizdays.h"
 #include "core/decision.h"
 #include "core/enrolment.h"
 #include "core/feedback.h"
@@ -130,8 +131,9 @@ static void enrolments_list(struct req *r)
 static void enrolments_create(struct req *r)
 {
 	struct json_object *b = api_body(r), *o;
-	const char *program = NULL;
-	int64_t learner = 0, id = 0, ctx = r->sess->s.context_id;
+	const char *program = NULL, *started = NULL;
+	int64_t learner = 0, id = 0, ctx = r->sess->s.context_id, now = now_s(), started_at;
+	int32_t day;
 	struct at_err err = { "" };
 	struct enrolment e;
 	enum at_rc rc;
@@ -139,8 +141,24 @@ static void enrolments_create(struct req *r)
 	if (b == NULL)
 		return;
 	if (!api_str(r, b, "program", true, 200, &program) ||
-	    !api_i64(r, b, "learner_id", false, 1, INT64_MAX, &learner))
+	    !api_i64(r, b, "learner_id", false, 1, INT64_MAX, &learner) ||
+	    !api_str(r, b, "started_on", false, 10, &started))
 		return;
+	started_at = now;
+	if (started != NULL) {
+		/* a coordinator entering an agent who started earlier: deadlines count from it */
+		if (!is_manager_role(r)) {
+			api_error(r, 403, "forbidden", "started_on",
+				  "only an assessor or admin of the course may set the start date");
+			return;
+		}
+		if (bizdays_parse(started, &day) != AT_OK || (int64_t)day * 86400 > now) {
+			api_error(r, 400, "bad_request", "started_on",
+				  "must be a date YYYY-MM-DD, today or earlier");
+			return;
+		}
+		started_at = (int64_t)day * 86400;
+	}
 	if (learner == 0)
 		learner = r->sess->s.user_id;
 	if (learner != r->sess->s.user_id && !is_manager_role(r)) {
@@ -152,14 +170,16 @@ static void enrolments_create(struct req *r)
 		api_error(r, 400, "bad_request", NULL, "the session has no course to enrol in");
 		return;
 	}
-	rc = enrolment_create(g_app.db, program, learner, ctx, r->sess->s.user_id, now_s(), &id,
-			      &err);
+	rc = enrolment_create_at(g_app.db, program, learner, ctx, r->sess->s.user_id, now,
+				 started_at, &id, &err);
 	if (rc == AT_NOTFOUND) {
 		api_error(r, 400, "bad_request", "program", "no such program");
 		return;
 	}
 	if (rc == AT_BADREQ) {
-		api_error(r, 400, "bad_request", "learner_id", "not a member of this course");
+		api_error(r, 400, "bad_request", strcmp(err.msg, "started_at") == 0 ? "started_on" :
+			  "learner_id", strcmp(err.msg, "started_at") == 0 ? "not a valid start" :
+			  "not a member of this course");
 		return;
 	}
 	if (rc == AT_CONFLICT) {
@@ -467,14 +487,45 @@ static bool load_decision(struct req *r, struct decision *d)
 	return false;
 }
 
+/* Does a decided outcome close the enrolment? Everything but "pending" and, for tiered
+ * programs, the rule's fallback ("not yet": the learner carries on) does — a certification
+ * or a failed program: no more deadlines or escalations. */
+static bool outcome_closes(const struct program *p, const char *outcome)
+{
+	struct json_object *v;
+	const char *fallback = "not_yet";
+
+	if (outcome == NULL || strcmp(outcome, "pending") == 0)
+		return false;
+	if (p->rule != NULL && json_object_object_get_ex(p->rule, "fallback", &v) &&
+	    json_object_is_type(v, json_type_string))
+		fallback = json_object_get_string(v);
+	return !(p->n_tiers > 0 && strcmp(outcome, fallback) == 0);
+}
+
 static void decided(struct req *r, int64_t id)
 {
 	struct decision d;
+	struct enrolment e;
+	struct program *p = NULL;
 	struct json_object *o;
+	struct at_err err = { "" };
 	enum at_rc rc = decision_get(g_app.db, r->arena, id, &d);
 
 	if (rc != AT_OK) {
 		api_fail(r, rc, NULL, "could not load the decision");
+		return;
+	}
+	rc = enrolment_get(g_app.db, r->arena, d.enrolment_id, &e);
+	if (rc == AT_OK)
+		rc = program_load(g_app.db, r->arena, e.program_key, 0, &p);
+	if (rc == AT_OK && outcome_closes(p, d.final_outcome) &&
+	    strcmp(e.status, "completed") != 0)
+		rc = enrolment_set_status(g_app.db, e.id, "completed", r->sess->s.user_id, now_s(),
+					  &err);
+	if (rc != AT_OK) {
+		api_fail(r, rc, NULL, "the decision is recorded, but the enrolment could not be "
+			 "marked completed");
 		return;
 	}
 	o = decision_json(&d);
@@ -529,6 +580,70 @@ void api_decision_override(struct req *r)
 		return;
 	}
 	decided(r, d.id);
+}
+
+/*
+ * POST /api/v1/enrolments/{id}/grant {"outcome", "justification"}: a coordinator (assessor
+ * or admin of the course)
+ * records a certification held already (the first Leads of a pathway whose assessors must
+ * themselves be certified; certifications earned before Attest). It is a proposal
+ * overridden at once — justified, audited, and shown as "overridden" in every record.
+ */
+void api_enrolment_grant(struct req *r)
+{
+	struct enrolment e;
+	enum access acc;
+	struct json_object *b, *basis;
+	const char *outcome = NULL, *just = NULL;
+	struct at_err err = { "" };
+	int64_t did = 0, now = now_s();
+	enum at_rc rc;
+
+	if (!load_visible(r, &e, &acc))
+		return;
+	if (acc != ACCESS_MANAGER) {
+		api_error(r, 403, "forbidden", NULL,
+			  "only an assessor or admin of the course may grant");
+		return;
+	}
+	b = api_body(r);
+	if (b == NULL)
+		return;
+	if (!api_str(r, b, "outcome", true, 200, &outcome) ||
+	    !api_str(r, b, "justification", true, DECISION_TEXT_MAX, &just))
+		return;
+	if (*outcome == '\0' || strcmp(outcome, "pending") == 0) {
+		api_error(r, 400, "bad_request", "outcome", "name the certification granted");
+		return;
+	}
+	while (*just == ' ' || *just == '\t' || *just == '\n')
+		just++;
+	if (strlen(just) < 10) {	/* checked first: no proposal is left behind */
+		api_error(r, 400, "bad_request", "justification",
+			  "a justification of at least 10 characters is required");
+		return;
+	}
+	basis = json_object_new_object();
+	json_object_object_add(basis, "granted", json_object_new_boolean(1));
+	json_object_object_add(basis, "granted_by", json_object_new_int64(r->sess->s.user_id));
+	rc = decision_propose(g_app.db, e.id, outcome,
+			      json_object_to_json_string_ext(basis, JSON_C_TO_STRING_PLAIN), now,
+			      &did, &err);
+	json_object_put(basis);
+	if (rc == AT_OK)
+		rc = decision_override(g_app.db, did, r->sess->s.user_id, outcome, just, now, &err);
+	if (rc == AT_BADREQ) {
+		api_error(r, 400, "bad_request", "justification", err.msg[0] ? err.msg :
+			  "a justification of at least 10 characters is required");
+		return;
+	}
+	if (rc != AT_OK) {
+		api_fail(r, rc, NULL, err.msg[0] ? err.msg : "could not grant");
+		return;
+	}
+	decided(r, did);
+	if (r->status == 200)
+		r->status = 201;
 }
 
 /* Read {"text": .., "day"?: ..} into text and day (default: today, UTC). */

@@ -28,6 +28,7 @@ void api_enrolment_progress(struct req *r);	/* api_enrolment.c */
 void api_enrolment_notes(struct req *r);	/* api_enrolment.c: GET list, POST add */
 void api_decision_confirm(struct req *r);	/* api_enrolment.c */
 void api_decision_override(struct req *r);	/* api_enrolment.c */
+void api_enrolment_grant(struct req *r);	/* api_enrolment.c */
 void api_enrolment_record(struct req *r);	/* api_report.c */
 void api_report_progress(struct req *r);	/* api_report.c */
 void api_report_day(struct req *r);		/* api_report.c */

@@ -44,6 +44,7 @@ static const struct route routes[] = {
 	  R_SESSION | R_JSON },
 	{ "GET POST", "/api/v1/enrolments/{id}/notes", api_enrolment_notes, R_SESSION | R_JSON },
 	{ "GET", "/api/v1/enrolments/{id}/record", api_enrolment_record, R_SESSION },
+	{ "POST", "/api/v1/enrolments/{id}/grant", api_enrolment_grant, R_SESSION | R_JSON },
 	{ "POST", "/api/v1/decisions/{id}/confirm", api_decision_confirm, R_SESSION | R_JSON },
 	{ "POST", "/api/v1/decisions/{id}/override", api_decision_override,
 	  R_SESSION | R_JSON },

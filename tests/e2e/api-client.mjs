@@ -208,7 +208,7 @@ export function answersForScore(cl, target, { missCritical = false } = {}) {
     }
     return null; // points: filled per pass below
   });
-  for (const step of [100, 50, 25, 1]) {
+  for (const step of [100, 50, 25]) {
     const ch = scored.map((it, i) => {
       if (choices[i]) return choices[i];
       const max = hundredths(it.max_points);

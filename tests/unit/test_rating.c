@@ -161,8 +161,8 @@ struct rec_case {
 #define S RATING_FLAG_SELF_ONLY
 
 static const struct rec_case rec_cases[] = {
-	{ "assessor 3, self 1", { { "assessor", 3 }, { "self", 1 } },
-	  { { 3, 0 }, { 1, 0 }, { 2, 0 }, { 3, R } } },
+	{ "assessor 3, self 1: flagged, the lower level stands", { { "assessor", 3 }, { "self", 1 } },
+	  { { 3, 0 }, { 1, 0 }, { 2, 0 }, { 1, R } } },
 	{ "assessor 2, self 3 (mean rounds down)", { { "assessor", 2 }, { "self", 3 } },
 	  { { 2, 0 }, { 2, 0 }, { 2, 0 }, { 2, 0 } } },
 	{ "self only", { { "self", 2 } },
@@ -181,7 +181,7 @@ static const struct rec_case rec_cases[] = {
 	  { { 0, 0 }, { 0, 0 }, { 1, 0 }, { 0, R } } },
 	{ "second 3, self 1: flagged against the second assessor",
 	  { { "second", 3 }, { "self", 1 } },
-	  { { 3, 0 }, { 1, 0 }, { 2, 0 }, { 3, R } } },
+	  { { 3, 0 }, { 1, 0 }, { 2, 0 }, { 1, R } } },
 	{ "four roles", { { "assessor", 2 }, { "second", 3 }, { "expert", 3 }, { "self", 1 } },
 	  { { 2, 0 }, { 1, 0 }, { 2, 0 }, { 2, 0 } } },
 };
