@@ -232,10 +232,25 @@ void evidence_upload_abort(struct evidence_upload *u)
 		upload_drop(u);
 }
 
+/* mkdir -p: the evidence directory may be configured somewhere not created yet. */
 static enum at_rc make_dir(const char *path, struct at_err *err)
 {
-	if (mkdir(path, 0750) != 0 && errno != EEXIST)
-		return at_fail(err, AT_INTERNAL, "cannot create %s: %s", path, strerror(errno));
+	char p[4096];
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(p))
+		return at_fail(err, AT_INTERNAL, "bad evidence directory");
+	memcpy(p, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, 0750) != 0 && errno != EEXIST) {
+			at_fail(err, AT_INTERNAL, "cannot create %s: %s", p, strerror(errno));
+			return AT_INTERNAL;
+		}
+		p[i] = i == n ? '\0' : '/';
+	}
 	return AT_OK;
 }
 

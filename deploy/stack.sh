@@ -24,6 +24,7 @@ export ATTEST_BASE_URL=${ATTEST_BASE_URL:-http://localhost:$PORT}
 case "$ATTEST_BASE_URL" in http://*) export ATTEST_LMS_ALLOW_HTTP=${ATTEST_LMS_ALLOW_HTTP:-1} ;; esac
 export ATTEST_DATABASE=${ATTEST_DATABASE:-sqlite:$VAR/attest.db}
 export ATTEST_KEYS_DIR=${ATTEST_KEYS_DIR:-$VAR/keys}
+export ATTEST_EVIDENCE_DIR=${ATTEST_EVIDENCE_DIR:-$VAR/evidence}
 export ATTEST_WEB_DIR=${ATTEST_WEB_DIR:-$root/web}
 [ -f "$root/attest.conf" ] && export ATTEST_CONFIG=${ATTEST_CONFIG:-$root/attest.conf}
 

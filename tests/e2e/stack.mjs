@@ -137,6 +137,7 @@ export class Stack {
       // below uses this stack's database and keys (never the repository's var/).
       ATTEST_DATABASE: this.pg ? this.pg.url : `sqlite:${path.join(this.varDir, 'attest.db')}`,
       ATTEST_KEYS_DIR: path.join(this.varDir, 'keys'),
+      ATTEST_EVIDENCE_DIR: path.join(this.varDir, 'evidence'),
       ATTEST_WEB_DIR: path.join(ROOT, 'web'),
       ATTEST_BIN: bin,
       ...this.extraEnv,
