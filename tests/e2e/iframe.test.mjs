@@ -83,8 +83,9 @@ async function toolFrameOutcome(page, launches, { expectApp, timeout }) {
     if (Date.now() > deadline) break;
     await page.waitForTimeout(200);
   }
-  await frame.waitForLoadState('load').catch(() => {});
-  const text = await frame.locator('body').innerText().catch((e) => `<<no body: ${e.message}>>`);
+  // Bounded waits: a flow that never arrives fails with its diagnostics, not a test timeout.
+  await frame.waitForLoadState('load', { timeout: 5000 }).catch(() => {});
+  const text = await frame.locator('body').innerText({ timeout: 5000 }).catch((e) => `<<no body: ${e.message}>>`);
   const injected = await frame.locator('b', { hasText: 'O\'Neil' }).count().catch(() => 0);
   return { frame, url: frame.url(), text, launches, injected };
 }

@@ -27,17 +27,22 @@
         if (d.error) reject(new Error(d.error.code || 'error')); else resolve(d);
       }
       window.addEventListener('message', onMessage);
-      var frame = frameFor(target);
-      prefixes.forEach(function (p, i) {
-        setTimeout(function () {
-          if (finished) return;
-          var msg = { subject: p + subject, message_id: id };
-          for (var k in body) msg[k] = body[k];
-          try { frame.postMessage(msg, origin); } catch (e) { /* try the next */ }
-        }, i * (timeoutMs / 2));
-      });
+      /* The platform's storage frame may still be loading when this page starts: send
+       * again every 400 ms (put and get are idempotent), alternating the current and the
+       * older subject prefix, until an answer or the timeout. */
+      var tries = 0;
+      (function send() {
+        if (finished) return;
+        var p = prefixes[tries % prefixes.length];
+        var msg = { subject: p + subject, message_id: id };
+        for (var k in body) msg[k] = body[k];
+        try { frameFor(target).postMessage(msg, origin); } catch (e) { /* try again */ }
+        tries++;
+        setTimeout(send, 400);
+      })();
       setTimeout(function () {
         if (finished) return;
+        finished = true;
         window.removeEventListener('message', onMessage);
         reject(new Error('timeout'));
       }, timeoutMs);
@@ -45,10 +50,10 @@
   }
   window.AttestLtiStorage = {
     put: function (target, origin, key, value) {
-      return ask(target, origin, 'put_data', { key: key, value: value }, 3000);
+      return ask(target, origin, 'put_data', { key: key, value: value }, 8000);
     },
     get: function (target, origin, key) {
-      return ask(target, origin, 'get_data', { key: key }, 3000).then(function (d) {
+      return ask(target, origin, 'get_data', { key: key }, 8000).then(function (d) {
         return d.value;
       });
     }
