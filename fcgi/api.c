@@ -1,5 +1,6 @@
 /* api.c: JSON API plumbing. Every error names the field; nothing here writes data. */
 #include <string.h>
+#include <time.h>
 
 #include "core/db.h"
 #include "core/identity.h"
@@ -190,4 +191,21 @@ bool api_path_id(struct req *r, int64_t *id)
 bad:
 	api_error(r, 404, "not_found", NULL, "no such record");
 	return false;
+}
+
+int64_t api_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+struct json_object *api_hundredths(int64_t v)
+{
+	if (v % 100 == 0)
+		return json_object_new_int64(v / 100);
+	return json_object_new_double((double)v / 100.0);
+}
+
+struct json_object *api_i64_or_null(int64_t v)
+{
+	return v != 0 ? json_object_new_int64(v) : NULL;
 }

@@ -31,6 +31,13 @@ bool api_bool(struct req *r, struct json_object *o, const char *field, bool requ
 /* The {id} path segment as a positive integer; false after answering 404. */
 bool api_path_id(struct req *r, int64_t *id);
 
+/* The current time in seconds since the epoch. */
+int64_t api_now(void);
+/* Hundredths as a JSON number: 8500 -> 85, 8550 -> 85.5 (caller owns the object). */
+struct json_object *api_hundredths(int64_t v);
+/* v as a JSON integer, or NULL (JSON null) when v is 0 (an unset id or time). */
+struct json_object *api_i64_or_null(int64_t v);
+
 /* May the session's user see learner_id's records? Learners: only themselves. Assessors and
  * admins: learners who are members of a course where the caller holds an assessor or admin
  * role (an admin launching from another course sees nothing of this one). */

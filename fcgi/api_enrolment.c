@@ -7,7 +7,6 @@
  * enrolment gets 404, never 403, so ids reveal nothing. */
 #include <json-c/json.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/bizdays.h"
 #include "core/decision.h"
@@ -25,18 +24,6 @@
 #include "fcgi/session.h"
 
 enum access { ACCESS_NONE, ACCESS_LEARNER, ACCESS_MANAGER };
-
-static int64_t now_s(void)
-{
-	return (int64_t)time(NULL);
-}
-
-static struct json_object *hundredths(int64_t v)
-{
-	if (v % 100 == 0)
-		return json_object_new_int64(v / 100);
-	return json_object_new_double((double)v / 100.0);
-}
 
 static struct json_object *day_json(struct arena *a, int64_t t)
 {
@@ -132,7 +119,7 @@ static void enrolments_create(struct req *r)
 {
 	struct json_object *b = api_body(r), *o;
 	const char *program = NULL, *started = NULL;
-	int64_t learner = 0, id = 0, ctx = r->sess->s.context_id, now = now_s(), started_at;
+	int64_t learner = 0, id = 0, ctx = r->sess->s.context_id, now = api_now(), started_at;
 	int32_t day;
 	struct at_err err = { "" };
 	struct enrolment e;
@@ -334,7 +321,7 @@ static void enrolment_show(struct req *r)
 	struct json_object *o, *list;
 	enum rating_policy pol = RATING_ASSESSOR_WINS;
 	struct at_err err = { "" };
-	int64_t now = now_s();
+	int64_t now = api_now();
 	enum at_rc rc;
 
 	if (!load_visible(r, &e, &acc))
@@ -362,8 +349,8 @@ static void enrolment_show(struct req *r)
 		json_object_object_add(x, "checklist_id", json_object_new_int64(obs[i].checklist_id));
 		json_object_object_add(x, "rater_role", json_object_new_string(obs[i].rater_role));
 		json_object_object_add(x, "assessor_id", json_object_new_int64(obs[i].assessor_id));
-		json_object_object_add(x, "score", hundredths(obs[i].score));
-		json_object_object_add(x, "max_score", hundredths(obs[i].max_score));
+		json_object_object_add(x, "score", api_hundredths(obs[i].score));
+		json_object_object_add(x, "max_score", api_hundredths(obs[i].max_score));
 		json_object_object_add(x, "passed", json_object_new_boolean(obs[i].passed));
 		json_object_object_add(x, "critical_missed",
 				       json_object_new_boolean(obs[i].critical_missed));
@@ -389,7 +376,8 @@ static void enrolment_show(struct req *r)
 		json_object_object_add(f, "links", json_object_new_int64(fs.links));
 		json_object_object_add(f, "responses", json_object_new_int64(fs.responses));
 		json_object_object_add(f, "scored", json_object_new_int64(fs.scored));
-		json_object_object_add(f, "average", fs.scored > 0 ? hundredths(fs.average) : NULL);
+		json_object_object_add(f, "average",
+				       fs.scored > 0 ? api_hundredths(fs.average) : NULL);
 		json_object_object_add(o, "feedback", f);
 	} else {
 		json_object_object_add(o, "feedback", NULL);
@@ -411,7 +399,7 @@ void api_enrolment_evaluate(struct req *r)
 	struct rules_result res;
 	struct at_err err = { "" };
 	struct json_object *o;
-	int64_t now = now_s(), did = 0;
+	int64_t now = api_now(), did = 0;
 	enum at_rc rc;
 
 	if (!load_visible(r, &e, &acc))
@@ -435,7 +423,7 @@ void api_enrolment_evaluate(struct req *r)
 		json_object_object_add(o, "enrolment_id", json_object_new_int64(e.id));
 		json_object_object_add(o, "status", json_object_new_string("pending"));
 		json_object_object_add(o, "outcome", json_object_new_string(res.outcome));
-		json_object_object_add(o, "percent", res.has_percent ? hundredths(res.percent) :
+		json_object_object_add(o, "percent", res.has_percent ? api_hundredths(res.percent) :
 				       NULL);
 		json_object_object_add(o, "review", json_object_new_boolean(res.review));
 		json_object_object_add(o, "basis", json_tokener_parse(res.basis ? res.basis : "{}"));
@@ -453,7 +441,7 @@ void api_enrolment_evaluate(struct req *r)
 	json_object_object_add(o, "enrolment_id", json_object_new_int64(e.id));
 	json_object_object_add(o, "status", json_object_new_string("proposed"));
 	json_object_object_add(o, "outcome", json_object_new_string(res.outcome));
-	json_object_object_add(o, "percent", res.has_percent ? hundredths(res.percent) : NULL);
+	json_object_object_add(o, "percent", res.has_percent ? api_hundredths(res.percent) : NULL);
 	json_object_object_add(o, "review", json_object_new_boolean(res.review));
 	json_object_object_add(o, "basis", json_tokener_parse(res.basis ? res.basis : "{}"));
 	api_ok(r, 201, o);
@@ -521,7 +509,7 @@ static void decided(struct req *r, int64_t id)
 		rc = program_load(g_app.db, r->arena, e.program_key, 0, &p);
 	if (rc == AT_OK && outcome_closes(p, d.final_outcome) &&
 	    strcmp(e.status, "completed") != 0)
-		rc = enrolment_set_status(g_app.db, e.id, "completed", r->sess->s.user_id, now_s(),
+		rc = enrolment_set_status(g_app.db, e.id, "completed", r->sess->s.user_id, api_now(),
 					  &err);
 	if (rc != AT_OK) {
 		api_fail(r, rc, NULL, "the decision is recorded, but the enrolment could not be "
@@ -541,7 +529,7 @@ void api_decision_confirm(struct req *r)
 
 	if (!load_decision(r, &d))
 		return;
-	rc = decision_confirm(g_app.db, d.id, r->sess->s.user_id, now_s(), &err);
+	rc = decision_confirm(g_app.db, d.id, r->sess->s.user_id, api_now(), &err);
 	if (rc != AT_OK) {
 		api_fail(r, rc, NULL, err.msg[0] ? err.msg : "could not confirm");
 		return;
@@ -569,7 +557,7 @@ void api_decision_override(struct req *r)
 		api_error(r, 400, "bad_request", "outcome", "must not be blank");
 		return;
 	}
-	rc = decision_override(g_app.db, d.id, r->sess->s.user_id, outcome, just, now_s(), &err);
+	rc = decision_override(g_app.db, d.id, r->sess->s.user_id, outcome, just, api_now(), &err);
 	if (rc == AT_BADREQ) {
 		api_error(r, 400, "bad_request", "justification", err.msg[0] ? err.msg :
 			  "a justification of at least 10 characters is required");
@@ -596,7 +584,7 @@ void api_enrolment_grant(struct req *r)
 	struct json_object *b, *basis;
 	const char *outcome = NULL, *just = NULL;
 	struct at_err err = { "" };
-	int64_t did = 0, now = now_s();
+	int64_t did = 0, now = api_now();
 	enum at_rc rc;
 
 	if (!load_visible(r, &e, &acc))
@@ -658,7 +646,7 @@ static bool text_day(struct req *r, const char **text, const char **day)
 	    !api_str(r, b, "day", false, 10, day))
 		return false;
 	if (*day == NULL)
-		*day = progress_day(r->arena, now_s());
+		*day = progress_day(r->arena, api_now());
 	else if (!progress_day_ok(*day)) {
 		api_error(r, 400, "bad_request", "day", "must be a date written YYYY-MM-DD");
 		return false;
@@ -698,7 +686,7 @@ void api_enrolment_progress(struct req *r)
 	}
 	if (!text_day(r, &text, &day))
 		return;
-	rc = progress_report(g_app.db, e.id, day, text, now_s(), &err);
+	rc = progress_report(g_app.db, e.id, day, text, api_now(), &err);
 	if (rc != AT_OK) {
 		text_fail(r, rc, &err);
 		return;
@@ -726,7 +714,7 @@ static void notes_add(struct req *r, const struct enrolment *e, enum access acc)
 	}
 	if (!text_day(r, &text, &day))
 		return;
-	rc = progress_note_add(g_app.db, e->id, r->sess->s.user_id, day, text, now_s(), &id,
+	rc = progress_note_add(g_app.db, e->id, r->sess->s.user_id, day, text, api_now(), &id,
 			       &err);
 	if (rc != AT_OK) {
 		text_fail(r, rc, &err);

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <json-c/json.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "core/evidence.h"
@@ -153,15 +152,12 @@ static struct json_object *evidence_json(const struct evidence *e)
 	if (strcmp(e->kind, "link") == 0)
 		json_object_object_add(j, "url", json_object_new_string(e->url));
 	json_object_object_add(j, "note", json_object_new_string(e->note));
-	json_object_object_add(j, "observation_id", e->observation_id ?
-			       json_object_new_int64(e->observation_id) : NULL);
+	json_object_object_add(j, "observation_id", api_i64_or_null(e->observation_id));
 	json_object_object_add(j, "uploaded_by", json_object_new_int64(e->uploaded_by));
 	json_object_object_add(j, "status", json_object_new_string(e->status));
-	json_object_object_add(j, "reviewer_id", e->reviewer_id ?
-			       json_object_new_int64(e->reviewer_id) : NULL);
+	json_object_object_add(j, "reviewer_id", api_i64_or_null(e->reviewer_id));
 	json_object_object_add(j, "review_comment", json_object_new_string(e->review_comment));
-	json_object_object_add(j, "reviewed_at", e->reviewed_at ?
-			       json_object_new_int64(e->reviewed_at) : NULL);
+	json_object_object_add(j, "reviewed_at", api_i64_or_null(e->reviewed_at));
 	json_object_object_add(j, "created_at", json_object_new_int64(e->created_at));
 	for (size_t i = 0; i < e->ncompetencies; i++)
 		json_object_array_add(c, json_object_new_int64(e->competency_ids[i]));
@@ -383,7 +379,7 @@ void api_evidence_upload(struct req *r)
 	at.competency_ids = comps;
 	at.ncompetencies = ncomps;
 	at.note = s->note;
-	rc = evidence_add_file(g_app.db, s->u, s->filename, &at, (int64_t)time(NULL), &id, &err);
+	rc = evidence_add_file(g_app.db, s->u, s->filename, &at, api_now(), &id, &err);
 	if (rc != AT_OK) {
 		api_fail(r, rc, field_of(r, err.msg), err.msg);
 		return;
@@ -420,8 +416,8 @@ static void add_json(struct req *r, bool link)
 	at.uploaded_by = r->sess->s.user_id;
 	at.competency_ids = comps;
 	at.ncompetencies = ncomps;
-	rc = link ? evidence_add_link(g_app.db, url, &at, (int64_t)time(NULL), &id, &err) :
-		    evidence_add_note(g_app.db, &at, (int64_t)time(NULL), &id, &err);
+	rc = link ? evidence_add_link(g_app.db, url, &at, api_now(), &id, &err) :
+		    evidence_add_note(g_app.db, &at, api_now(), &id, &err);
 	if (rc != AT_OK) {
 		const char *f = field_of(r, err.msg);
 
@@ -588,7 +584,7 @@ void api_evidence_review(struct req *r)
 		return;
 	}
 	rc = evidence_review(g_app.db, id, r->sess->s.user_id, accept, comment,
-			     (int64_t)time(NULL), &err);
+			     api_now(), &err);
 	if (rc != AT_OK) {
 		api_fail(r, rc, rc == AT_BADREQ ? "comment" : NULL, err.msg);
 		return;

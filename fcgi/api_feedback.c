@@ -2,7 +2,6 @@
  * program's third-party feedback form (the public side is page_feedback.c). */
 #include <json-c/json.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/enrolment.h"
 #include "core/feedback.h"
@@ -43,7 +42,7 @@ void api_feedback_link_create(struct req *r)
 	struct at_err err = { "" };
 	const char *form = NULL;
 	char *token = NULL;
-	int64_t enrolment_id = 0, ttl_days = 0, link_id = 0, now = (int64_t)time(NULL);
+	int64_t enrolment_id = 0, ttl_days = 0, link_id = 0, now = api_now();
 	int64_t me = r->sess->s.user_id;
 	enum at_rc rc;
 

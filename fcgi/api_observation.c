@@ -2,7 +2,6 @@
  * compare observations. The rules live in core/observation.c; here: who may do what. */
 #include <json-c/json.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/db.h"
 #include "core/enrolment.h"
@@ -98,11 +97,6 @@ static bool obs_visible(struct req *r, int64_t id, struct observation *o, struct
 	return false;
 }
 
-static struct json_object *i64_or_null(int64_t v)
-{
-	return v != 0 ? json_object_new_int64(v) : NULL;
-}
-
 static struct json_object *obs_json(struct req *r, const struct observation *o)
 {
 	struct json_object *j = json_object_new_object();
@@ -123,7 +117,7 @@ static struct json_object *obs_json(struct req *r, const struct observation *o)
 	json_object_object_add(j, "client_key",
 			       o->client_key ? json_object_new_string(o->client_key) : NULL);
 	json_object_object_add(j, "status", json_object_new_string(o->status));
-	json_object_object_add(j, "amends_id", i64_or_null(o->amends_id));
+	json_object_object_add(j, "amends_id", api_i64_or_null(o->amends_id));
 	json_object_object_add(j, "amend_reason", json_object_new_string(o->amend_reason));
 	/* score and pass are only meaningful once submitted */
 	json_object_object_add(j, "score", submitted ? json_object_new_int64(o->score) : NULL);
@@ -135,7 +129,7 @@ static struct json_object *obs_json(struct req *r, const struct observation *o)
 	json_object_object_add(j, "observed_at", json_object_new_int64(o->observed_at));
 	json_object_object_add(j, "created_at", json_object_new_int64(o->created_at));
 	json_object_object_add(j, "updated_at", json_object_new_int64(o->updated_at));
-	json_object_object_add(j, "submitted_at", i64_or_null(o->submitted_at));
+	json_object_object_add(j, "submitted_at", api_i64_or_null(o->submitted_at));
 	for (size_t i = 0; i < o->nanswers; i++) {
 		const struct obs_item_answer *x = &o->answers[i];
 		struct json_object *a = json_object_new_object();
@@ -184,7 +178,7 @@ void api_observation_create(struct req *r)
 	struct at_err err = { "" };
 	struct enrolment e;
 	const char *checklist = NULL, *role = "assessor";
-	int64_t id = 0, me = r->sess->s.user_id, now = (int64_t)time(NULL);
+	int64_t id = 0, me = r->sess->s.user_id, now = api_now();
 	bool existed = false;
 	enum at_rc rc;
 
@@ -342,7 +336,7 @@ void api_observation_save(struct req *r)
 		}
 	}
 	rc = observation_save(g_app.db, id, r->sess->s.user_id, ans, nans, fb, nfb,
-			      (int64_t)time(NULL), &err);
+			      api_now(), &err);
 	if (rc != AT_OK) {
 		const char *field = strstr(err.msg, "feedback field") != NULL ? "feedback" :
 				    "answers";
@@ -368,7 +362,7 @@ void api_observation_submit(struct req *r)
 		api_error(r, 403, "forbidden", NULL, "only the rater may submit an observation");
 		return;
 	}
-	rc = observation_submit(g_app.db, id, r->sess->s.user_id, (int64_t)time(NULL), &err);
+	rc = observation_submit(g_app.db, id, r->sess->s.user_id, api_now(), &err);
 	if (rc != AT_OK) {
 		api_fail(r, rc, rc == AT_BADREQ ? quoted(r, err.msg, NULL) : NULL, err.msg);
 		return;
@@ -401,7 +395,7 @@ void api_observation_amend(struct req *r)
 			  "change the draft instead");
 		return;
 	}
-	rc = observation_amend(g_app.db, id, r->sess->s.user_id, reason, (int64_t)time(NULL),
+	rc = observation_amend(g_app.db, id, r->sess->s.user_id, reason, api_now(),
 			       &new_id, &err);
 	if (rc != AT_OK) {
 		api_fail(r, rc, rc == AT_BADREQ || rc == AT_TOOBIG ? "reason" : NULL, err.msg);

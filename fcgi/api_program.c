@@ -11,14 +11,6 @@
 #include "fcgi/pages.h"
 #include "fcgi/session.h"
 
-/* Hundredths as a JSON number: 8500 -> 85, 8550 -> 85.5. */
-static struct json_object *hundredths(int64_t v)
-{
-	if (v % 100 == 0)
-		return json_object_new_int64(v / 100);
-	return json_object_new_double((double)v / 100.0);
-}
-
 static const char *kind_name(enum program_kind k)
 {
 	switch (k) {
@@ -64,8 +56,8 @@ static struct json_object *checklist_json(const struct program_checklist *c)
 
 	json_object_object_add(o, "key", json_object_new_string(c->key));
 	json_object_object_add(o, "title", json_object_new_string(c->title));
-	json_object_object_add(o, "pass_mark", hundredths(c->pass_mark));
-	json_object_object_add(o, "max_score", hundredths(c->max_score ? c->max_score : 10000));
+	json_object_object_add(o, "pass_mark", api_hundredths(c->pass_mark));
+	json_object_object_add(o, "max_score", api_hundredths(c->max_score ? c->max_score : 10000));
 	raters = json_object_new_array();
 	if (c->by_assessor)
 		json_object_array_add(raters, json_object_new_string("assessor"));
@@ -84,9 +76,9 @@ static struct json_object *checklist_json(const struct program_checklist *c)
 		json_object_object_add(x, "required", json_object_new_boolean(it->required));
 		json_object_object_add(x, "competencies",
 				       strings(it->competencies, it->n_competencies));
-		json_object_object_add(x, "weight", hundredths(it->weight));
+		json_object_object_add(x, "weight", api_hundredths(it->weight));
 		json_object_object_add(x, "max_points", it->kind == PROGRAM_POINTS ?
-				       hundredths(it->max_points) : NULL);
+				       api_hundredths(it->max_points) : NULL);
 		json_object_array_add(items, x);
 	}
 	json_object_object_add(o, "items", items);

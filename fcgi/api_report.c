@@ -7,7 +7,6 @@
  * with nosniff. */
 #include <json-c/json.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/decision.h"
 #include "core/enrolment.h"
@@ -25,18 +24,6 @@
 #include "fcgi/session.h"
 
 #define CSV_MAX (16u << 20)	/* bytes of one CSV answer (r->out holds 32 MiB) */
-
-static int64_t now_s(void)
-{
-	return (int64_t)time(NULL);
-}
-
-static struct json_object *hundredths(int64_t v)
-{
-	if (v % 100 == 0)
-		return json_object_new_int64(v / 100);
-	return json_object_new_double((double)v / 100.0);
-}
 
 /* Hundredths as CSV text: 8500 -> "85", 8550 -> "85.50", -5 -> "-0.05". */
 static const char *hundredths_txt(struct arena *a, int64_t v)
@@ -229,7 +216,7 @@ void api_report_progress(struct req *r)
 	size_t nens = 0, ncomps = 0;
 	enum rating_policy pol = RATING_ASSESSOR_WINS;
 	struct at_err err = { "" };
-	int64_t now = now_s(), overdue = 0, due = 0;
+	int64_t now = api_now(), overdue = 0, due = 0;
 	bool csv;
 	enum at_rc rc;
 
@@ -372,7 +359,7 @@ void api_report_progress(struct req *r)
 		json_object_object_add(x, "observations_passed", json_object_new_int64(lr->passed));
 		json_object_object_add(x, "observations_total", json_object_new_int64(lr->total));
 		json_object_object_add(x, "pass_rate", lr->total > 0 ?
-				       hundredths(lr->passed * 10000 / lr->total) : NULL);
+				       api_hundredths(lr->passed * 10000 / lr->total) : NULL);
 		json_object_object_add(x, "overdue", json_object_new_boolean(lr->esc.overdue));
 		json_object_object_add(x, "deadline", lr->esc.deadline >= 0 ? json_object_new_string(
 					       bizday_txt(r->arena, lr->esc.deadline)) : NULL);
@@ -401,8 +388,9 @@ void api_report_progress(struct req *r)
 		json_object_object_add(x, "shortname", json_object_new_string(cols[k].c.shortname));
 		json_object_object_add(x, "rated", json_object_new_int64(cols[k].rated));
 		json_object_object_add(x, "proficient", json_object_new_int64(cols[k].proficient));
-		json_object_object_add(x, "share_proficient", nens > 0 ?
-				       hundredths(cols[k].proficient * 10000 / (int64_t)nens) : NULL);
+		json_object_object_add(x, "share_proficient",
+				       nens > 0 ? api_hundredths(cols[k].proficient * 10000 /
+								 (int64_t)nens) : NULL);
 		json_object_array_add(cl, x);
 	}
 	json_object_object_add(o, "competencies", cl);
@@ -454,7 +442,7 @@ void api_report_day(struct req *r)
 	if (!need_course(r) || !want_csv(r, &csv))
 		return;
 	if (day == NULL || *day == '\0')
-		day = progress_day(r->arena, now_s());
+		day = progress_day(r->arena, api_now());
 	else if (!progress_day_ok(day)) {
 		api_error(r, 400, "bad_request", "day", "must be a date written YYYY-MM-DD");
 		return;
@@ -710,8 +698,8 @@ void api_enrolment_record(struct req *r)
 		json_object_object_add(x, "rater_role", json_object_new_string(obs[i].rater_role));
 		json_object_object_add(x, "assessor_id", json_object_new_int64(obs[i].assessor_id));
 		json_object_object_add(x, "assessor", json_object_new_string(obs[i].assessor));
-		json_object_object_add(x, "score", hundredths(obs[i].score));
-		json_object_object_add(x, "max_score", hundredths(obs[i].max_score));
+		json_object_object_add(x, "score", api_hundredths(obs[i].score));
+		json_object_object_add(x, "max_score", api_hundredths(obs[i].max_score));
 		json_object_object_add(x, "passed", json_object_new_boolean(obs[i].passed));
 		json_object_object_add(x, "critical_missed",
 				       json_object_new_boolean(obs[i].critical_missed));

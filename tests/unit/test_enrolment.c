@@ -14,24 +14,19 @@
 
 #include "core/audit.h"
 #include "core/enrolment.h"
-#include "core/migrate.h"
+#include "tests/unit/support/testdb.h"
 
 enum { ZOE = 1, BOB = 2, TEACH = 3, OUTSIDER = 4, ADMIN = 5, TEACH2 = 6,
        C1 = 1, C2 = 2 };
 
-static const char *g_pg;
-static int g_n;
-
 struct fx {
-	int pg;
-	char path[128], schema[64];
-	struct db *db;
+	struct testdb t;
+	struct db *db;		/* t.db, borrowed */
 	struct arena *a;
 };
 
 static const char SEED[] =
-	"INSERT INTO platform (issuer, client_id, auth_endpoint, jwks_uri, created_at)"
-	" VALUES ('https://lms.test', 'c', 'https://lms.test/auth', 'https://lms.test/jwks', 1);"
+	TESTDB_PLATFORM_SQL
 	"INSERT INTO app_user (platform_id, sub, name, given_name, family_name, created_at,"
 	" updated_at) VALUES (1, 'z', 'Zoe Agent', '', '', 1, 1),"
 	" (1, 'b', '', 'Bob', 'Baker', 1, 1), (1, 't', 'Tess Teacher', '', '', 1, 1),"
@@ -44,40 +39,12 @@ static const char SEED[] =
 	"INSERT INTO program (key, title, definition, created_at, updated_at) VALUES"
 	" ('call', 'Call certification', '{}', 1, 1), ('l2', 'Level Two', '{}', 1, 1);";
 
-static int admin(const char *sql)
-{
-	struct db *db = NULL;
-	struct at_err err = { "" };
-	int rc;
-
-	if (db_open(g_pg, &db, &err) != AT_OK)
-		return -1;
-	rc = db_exec(db, sql) == AT_OK ? 0 : -1;
-	db_close(db);
-	return rc;
-}
-
 static int setup(void **state, int pg)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct at_err err = { "" };
-	char url[1024], sql[128];
-	int applied;
 
-	f->pg = pg;
-	if (pg) {
-		snprintf(f->schema, sizeof(f->schema), "enrolment_%d_%d", (int)getpid(), ++g_n);
-		snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
-		assert_int_equal(admin(sql), 0);
-		snprintf(url, sizeof(url), "%s%soptions=-csearch_path%%3D%s", g_pg,
-			 strchr(g_pg, '?') ? "&" : "?", f->schema);
-	} else {
-		snprintf(f->path, sizeof(f->path), "/tmp/attest-enrolment-%d-%d.db", (int)getpid(),
-			 ++g_n);
-		snprintf(url, sizeof(url), "sqlite:%s", f->path);
-	}
-	assert_int_equal(db_open(url, &f->db, &err), AT_OK);
-	assert_int_equal(migrate_run(f->db, &applied, &err), AT_OK);
+	assert_int_equal(testdb_open(&f->t, "enrolment", pg), 0);
+	f->db = f->t.db;
 	assert_int_equal(db_exec(f->db, SEED), AT_OK);
 	f->a = arena_new();
 	*state = f;
@@ -90,36 +57,11 @@ static int setup_pg(void **state) { return setup(state, 1); }
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char sql[128], p[160];
 
-	db_close(f->db);
 	arena_free(f->a);
-	if (f->pg) {
-		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
-		admin(sql);
-	} else {
-		unlink(f->path);
-		snprintf(p, sizeof(p), "%s-wal", f->path);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s-shm", f->path);
-		unlink(p);
-	}
+	testdb_close(&f->t);
 	free(f);
 	return 0;
-}
-
-static int64_t count(struct db *db, const char *sql)
-{
-	struct db_stmt *st = NULL;
-	bool row = false;
-	int64_t n = -1;
-
-	assert_int_equal(db_prepare(db, sql, &st), AT_OK);
-	assert_int_equal(db_step(st, &row), AT_OK);
-	if (row)
-		n = db_col_i64(st, 0);
-	db_finalize(st);
-	return n;
 }
 
 static void test_create(void **state)
@@ -141,8 +83,8 @@ static void test_create(void **state)
 	assert_int_equal(e.started_at, 1000);
 	assert_int_equal(e.completed_at, 0);
 	/* audited in the same transaction, and the chain holds */
-	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM audit WHERE action = "
-			       "'enrolment.create' AND entity = 'enrolment'"), 1);
+	assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM audit WHERE action = "
+				      "'enrolment.create' AND entity = 'enrolment'"), 1);
 	assert_int_equal(audit_verify(f->db, &first_bad, NULL, &err), AT_OK);
 
 	/* one per program and learner, whatever the course */
@@ -161,8 +103,8 @@ static void test_create(void **state)
 	assert_int_equal(enrolment_create(f->db, "call", 999, C1, TEACH, 1, &bad, &err),
 			 AT_BADREQ);
 	/* nothing partial: one enrolment, one audit row */
-	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM enrolment"), 1);
-	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM audit"), 1);
+	assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM enrolment"), 1);
+	assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM audit"), 1);
 	/* the same learner in another program */
 	assert_int_equal(enrolment_create(f->db, "l2", ZOE, C1, ZOE, 1002, &id2, &err), AT_OK);
 	assert_true(id2 != id);
@@ -249,8 +191,8 @@ static void test_status(void **state)
 	assert_int_equal(enrolment_set_status(f->db, id, "done", TEACH, 1, &err), AT_BADREQ);
 	assert_int_equal(enrolment_set_status(f->db, id, NULL, TEACH, 1, &err), AT_BADREQ);
 	assert_int_equal(enrolment_set_status(f->db, 999, "active", TEACH, 1, &err), AT_NOTFOUND);
-	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM audit WHERE action = "
-			       "'enrolment.status'"), 3);
+	assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM audit WHERE action = "
+				      "'enrolment.status'"), 3);
 }
 
 static const char SEED_RECORD[] =
@@ -311,8 +253,7 @@ int main(void)
 	};
 	int rc = cmocka_run_group_tests_name("enrolment_sqlite", sqlite, NULL, NULL);
 
-	g_pg = getenv("ATTEST_TEST_PG");
-	if (g_pg == NULL || *g_pg == '\0') {
+	if (testdb_pg_url() == NULL) {
 		printf("[  SKIPPED ] enrolment_postgresql: ATTEST_TEST_PG is not set\n");
 		return rc;
 	}

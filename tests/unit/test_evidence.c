@@ -16,9 +16,9 @@
 #include "core/audit.h"
 #include "core/buf.h"
 #include "core/evidence.h"
-#include "core/migrate.h"
 #include "core/token.h"
 #include "fcgi/multipart.h"
+#include "tests/unit/support/testdb.h"
 
 #define FIX "tests/fixtures/evidence/"
 #define TYPES "image/jpeg image/png image/webp image/heic video/mp4 video/quicktime " \
@@ -30,20 +30,16 @@
 enum { LEARNER = 1, ASSESSOR = 2, OTHER = 3, COMP1 = 1, COMP2 = 2, OBS_MINE = 1,
        OBS_OTHER = 2 };
 
-static const char *g_pg;
-static int g_n;
-
 struct fx {
-	int pg;
-	char path[128], schema[64], dir[128];
-	struct db *db;
+	struct testdb t;
+	struct db *db;		/* t.db, borrowed */
+	char dir[128];
 	struct arena *a;
 	struct evidence_opts o;
 };
 
 static const char SEED[] =
-	"INSERT INTO platform (issuer, client_id, auth_endpoint, jwks_uri, created_at)"
-	" VALUES ('https://lms.test', 'c', 'https://lms.test/auth', 'https://lms.test/jwks', 1);"
+	TESTDB_PLATFORM_SQL
 	"INSERT INTO app_user (platform_id, sub, name, created_at, updated_at) VALUES"
 	" (1, 'l', 'Lee Learner', 1, 1), (1, 'a', 'Ann Assessor', 1, 1),"
 	" (1, 'o', 'Otto Other', 1, 1);"
@@ -57,19 +53,6 @@ static const char SEED[] =
 	"INSERT INTO enrolment (program_id, user_id, started_at) VALUES (1, 1, 1), (1, 3, 1);"
 	"INSERT INTO observation (enrolment_id, checklist_id, assessor_id, observed_at,"
 	" created_at, updated_at) VALUES (1, 1, 2, 1, 1, 1), (2, 1, 2, 1, 1, 1);";
-
-static int admin(const char *sql)
-{
-	struct db *db = NULL;
-	struct at_err err = { "" };
-	int rc;
-
-	if (db_open(g_pg, &db, &err) != AT_OK)
-		return -1;
-	rc = db_exec(db, sql) == AT_OK ? 0 : -1;
-	db_close(db);
-	return rc;
-}
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -87,26 +70,12 @@ static void rm_rf(const char *dir)
 static int setup(void **state, int pg)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct at_err err = { "" };
-	char url[1024], sql[128];
-	int applied;
 
-	f->pg = pg;
-	if (pg) {
-		snprintf(f->schema, sizeof(f->schema), "evidence_%d_%d", (int)getpid(), ++g_n);
-		snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
-		assert_int_equal(admin(sql), 0);
-		snprintf(url, sizeof(url), "%s%soptions=-csearch_path%%3D%s", g_pg,
-			 strchr(g_pg, '?') ? "&" : "?", f->schema);
-	} else {
-		snprintf(f->path, sizeof(f->path), "/tmp/attest-evidence-%d-%d.db", (int)getpid(),
-			 ++g_n);
-		snprintf(url, sizeof(url), "sqlite:%s", f->path);
-	}
-	assert_int_equal(db_open(url, &f->db, &err), AT_OK);
-	assert_int_equal(migrate_run(f->db, &applied, &err), AT_OK);
+	assert_int_equal(testdb_open(&f->t, "evidence", pg), 0);
+	f->db = f->t.db;
 	assert_int_equal(db_exec(f->db, SEED), AT_OK);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/attest-evdir-%d-%d", (int)getpid(), g_n);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/attest-evdir-%d-%d", (int)getpid(),
+		 f->t.serial);
 	rm_rf(f->dir);
 	f->o.dir = f->dir;
 	f->o.max_size = 1 << 20;
@@ -122,21 +91,10 @@ static int setup_pg(void **state) { return setup(state, 1); }
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char sql[128], p[160];
 
-	db_close(f->db);
 	arena_free(f->a);
 	rm_rf(f->dir);
-	if (f->pg) {
-		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
-		admin(sql);
-	} else {
-		unlink(f->path);
-		snprintf(p, sizeof(p), "%s-wal", f->path);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s-shm", f->path);
-		unlink(p);
-	}
+	testdb_close(&f->t);
 	free(f);
 	return 0;
 }
@@ -659,8 +617,7 @@ int main(void)
 
 	umask(022);
 	rc = cmocka_run_group_tests_name("evidence_sqlite", sqlite, NULL, NULL);
-	g_pg = getenv("ATTEST_TEST_PG");
-	if (g_pg == NULL || *g_pg == '\0') {
+	if (testdb_pg_url() == NULL) {
 		printf("[  SKIPPED ] evidence_postgresql: ATTEST_TEST_PG is not set\n");
 		return rc;
 	}

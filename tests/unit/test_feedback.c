@@ -14,24 +14,19 @@
 
 #include "core/audit.h"
 #include "core/feedback.h"
-#include "core/migrate.h"
 #include "core/token.h"
+#include "tests/unit/support/testdb.h"
 
 enum { LEARNER = 1, COORD = 2, ENROL = 1, ENROL2 = 2 };
 
-static const char *g_pg;
-static int g_n;
-
 struct fx {
-	int pg;
-	char path[128], schema[64], url[1024];
-	struct db *db;
+	struct testdb t;
+	struct db *db;		/* t.db, borrowed */
 	struct arena *a;
 };
 
 static const char SEED[] =
-	"INSERT INTO platform (issuer, client_id, auth_endpoint, jwks_uri, created_at)"
-	" VALUES ('https://lms.test', 'c', 'https://lms.test/auth', 'https://lms.test/jwks', 1);"
+	TESTDB_PLATFORM_SQL
 	"INSERT INTO app_user (platform_id, sub, name, created_at, updated_at) VALUES"
 	" (1, 'l', 'Tina Trainee', 1, 1), (1, 'c', 'Cora Coordinator', 1, 1),"
 	" (1, 'o', 'Otto Other', 1, 1);"
@@ -39,40 +34,12 @@ static const char SEED[] =
 	" VALUES ('l2', 'Level Two', '{}', 1, 1);"
 	"INSERT INTO enrolment (program_id, user_id, started_at) VALUES (1, 1, 1), (1, 3, 1);";
 
-static int admin(const char *sql)
-{
-	struct db *db = NULL;
-	struct at_err err = { "" };
-	int rc;
-
-	if (db_open(g_pg, &db, &err) != AT_OK)
-		return -1;
-	rc = db_exec(db, sql) == AT_OK ? 0 : -1;
-	db_close(db);
-	return rc;
-}
-
 static int setup(void **state, int pg)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct at_err err = { "" };
-	char sql[128];
-	int applied;
 
-	f->pg = pg;
-	if (pg) {
-		snprintf(f->schema, sizeof(f->schema), "feedback_%d_%d", (int)getpid(), ++g_n);
-		snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
-		assert_int_equal(admin(sql), 0);
-		snprintf(f->url, sizeof(f->url), "%s%soptions=-csearch_path%%3D%s", g_pg,
-			 strchr(g_pg, '?') ? "&" : "?", f->schema);
-	} else {
-		snprintf(f->path, sizeof(f->path), "/tmp/attest-feedback-%d-%d.db", (int)getpid(),
-			 ++g_n);
-		snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
-	}
-	assert_int_equal(db_open(f->url, &f->db, &err), AT_OK);
-	assert_int_equal(migrate_run(f->db, &applied, &err), AT_OK);
+	assert_int_equal(testdb_open(&f->t, "feedback", pg), 0);
+	f->db = f->t.db;
 	assert_int_equal(db_exec(f->db, SEED), AT_OK);
 	f->a = arena_new();
 	*state = f;
@@ -85,20 +52,9 @@ static int setup_pg(void **state) { return setup(state, 1); }
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char sql[128], p[160];
 
-	db_close(f->db);
 	arena_free(f->a);
-	if (f->pg) {
-		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
-		admin(sql);
-	} else {
-		unlink(f->path);
-		snprintf(p, sizeof(p), "%s-wal", f->path);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s-shm", f->path);
-		unlink(p);
-	}
+	testdb_close(&f->t);
 	free(f);
 	return 0;
 }
@@ -250,7 +206,7 @@ static void test_race(void **state)
 			enum at_rc rc;
 
 			close(go[1]);
-			if (db_open(f->url, &db, &err) != AT_OK)
+			if (db_open(f->t.url, &db, &err) != AT_OK)
 				_exit(3);
 			(void)!read(go[0], &c, 1);	/* wait for the start */
 			rc = feedback_submit(db, a, tok, "{\"k\": 1}", true, 100 * i, 200, &rid,
@@ -333,8 +289,7 @@ int main(void)
 	};
 	int rc = cmocka_run_group_tests_name("feedback_sqlite", sqlite, NULL, NULL);
 
-	g_pg = getenv("ATTEST_TEST_PG");
-	if (g_pg == NULL || *g_pg == '\0') {
+	if (testdb_pg_url() == NULL) {
 		printf("[  SKIPPED ] feedback_postgresql: ATTEST_TEST_PG is not set\n");
 		return rc;
 	}

@@ -14,51 +14,20 @@
 #include <unistd.h>
 
 #include "core/framework.h"
-#include "core/migrate.h"
-
-static const char *g_pg;
-static int g_n;
+#include "tests/unit/support/testdb.h"
 
 struct fx {
-	int pg;
-	char path[128], schema[64];
-	struct db *db;
+	struct testdb t;
+	struct db *db;		/* t.db, borrowed */
 	struct arena *a;
 };
-
-static int admin(const char *sql)
-{
-	struct db *db = NULL;
-	struct at_err err = { "" };
-	int rc;
-
-	if (db_open(g_pg, &db, &err) != AT_OK)
-		return -1;
-	rc = db_exec(db, sql) == AT_OK ? 0 : -1;
-	db_close(db);
-	return rc;
-}
 
 static int setup(void **state, int pg)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct at_err err = { "" };
-	char url[1024], sql[128];
-	int applied;
 
-	f->pg = pg;
-	if (pg) {
-		snprintf(f->schema, sizeof(f->schema), "fw_%d_%d", (int)getpid(), ++g_n);
-		snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
-		assert_int_equal(admin(sql), 0);
-		snprintf(url, sizeof(url), "%s%soptions=-csearch_path%%3D%s", g_pg,
-			 strchr(g_pg, '?') ? "&" : "?", f->schema);
-	} else {
-		snprintf(f->path, sizeof(f->path), "/tmp/attest-fw-%d-%d.db", (int)getpid(), ++g_n);
-		snprintf(url, sizeof(url), "sqlite:%s", f->path);
-	}
-	assert_int_equal(db_open(url, &f->db, &err), AT_OK);
-	assert_int_equal(migrate_run(f->db, &applied, &err), AT_OK);
+	assert_int_equal(testdb_open(&f->t, "fw", pg), 0);
+	f->db = f->t.db;
 	f->a = arena_new();
 	*state = f;
 	return 0;
@@ -78,20 +47,9 @@ static int setup_pure(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char sql[128], p[160];
 
-	db_close(f->db);
 	arena_free(f->a);
-	if (f->pg) {
-		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
-		admin(sql);
-	} else if (f->path[0]) {
-		unlink(f->path);
-		snprintf(p, sizeof(p), "%s-wal", f->path);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s-shm", f->path);
-		unlink(p);
-	}
+	testdb_close(&f->t);
 	free(f);
 	return 0;
 }
@@ -114,20 +72,6 @@ static char *slurp(struct arena *a, const char *path, size_t *len)
 	fclose(fp);
 	*len = (size_t)n;
 	return buf;
-}
-
-static int64_t count_rows(struct db *db, const char *sql)
-{
-	struct db_stmt *st = NULL;
-	bool row = false;
-	int64_t n = -1;
-
-	assert_int_equal(db_prepare(db, sql, &st), AT_OK);
-	assert_int_equal(db_step(st, &row), AT_OK);
-	if (row)
-		n = db_col_i64(st, 0);
-	db_finalize(st);
-	return n;
 }
 
 static const char HDR[] =
@@ -384,8 +328,8 @@ static void test_moodle_reject(void **state)
 			fail_msg("bad csv %zu was accepted", i);
 		if (strstr(err.msg, BAD_CSV[i].msg) == NULL)
 			fail_msg("bad csv %zu: '%s' lacks '%s'", i, err.msg, BAD_CSV[i].msg);
-		assert_int_equal(count_rows(f->db, "SELECT COUNT(*) FROM framework"), 0);
-		assert_int_equal(count_rows(f->db, "SELECT COUNT(*) FROM competency"), 0);
+		assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM framework"), 0);
+		assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM competency"), 0);
 	}
 }
 
@@ -519,7 +463,7 @@ static void test_storage_tree(void **state)
 	assert_int_equal(list[0].ncomps, 4);
 	assert_int_equal(framework_delete(f->db, got.id), AT_OK);
 	assert_int_equal(framework_delete(f->db, got.id), AT_NOTFOUND);
-	assert_int_equal(count_rows(f->db, "SELECT COUNT(*) FROM competency"), 0);
+	assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM competency"), 0);
 }
 
 static void test_replace(void **state)
@@ -562,7 +506,7 @@ static void test_replace(void **state)
 	/* a broken replacement changes nothing */
 	assert_int_equal(framework_import(f->db, f->a, v1, strlen(v1) - 5, FRAMEWORK_FMT_GUESS,
 					  true, 3, &res, &err), AT_BADREQ);
-	assert_int_equal(count_rows(f->db, "SELECT COUNT(*) FROM competency"), 3);
+	assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM competency"), 3);
 }
 
 static void test_case_roundtrip(void **state)
@@ -670,7 +614,7 @@ static void test_case_reject(void **state)
 			fail_msg("bad case %zu was accepted", i);
 		if (strstr(err.msg, BAD_CASE[i].msg) == NULL)
 			fail_msg("bad case %zu: '%s' lacks '%s'", i, err.msg, BAD_CASE[i].msg);
-		assert_int_equal(count_rows(f->db, "SELECT COUNT(*) FROM framework"), 0);
+		assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM framework"), 0);
 	}
 }
 
@@ -695,8 +639,7 @@ int main(void)
 	int rc = cmocka_run_group_tests_name("framework_pure", pure, NULL, NULL);
 
 	rc += cmocka_run_group_tests_name("framework_sqlite", sqlite, NULL, NULL);
-	g_pg = getenv("ATTEST_TEST_PG");
-	if (g_pg == NULL || *g_pg == '\0') {
+	if (testdb_pg_url() == NULL) {
 		printf("[  SKIPPED ] framework_postgresql: ATTEST_TEST_PG is not set\n");
 		return rc;
 	}

@@ -25,66 +25,29 @@
 #include "core/arena.h"
 #include "core/db.h"
 #include "core/mem.h"
-#include "core/migrate.h"
 #include "lti/lti_jwt.h"
 #include "lti/lti_keys.h"
-
-static const char *g_pg_url;
-static int g_serial;
+#include "tests/unit/support/testdb.h"
 
 struct fx {
-	int pg;
-	char dir[64];		/* temp dir: t.db and keys/ */
+	struct testdb t;
+	struct db *db;		/* t.db, borrowed */
+	char dir[64];		/* temp dir: keys/ */
 	char keys[128];
-	char schema[64];
-	char url[1024];
-	struct db *db;
 };
-
-static int pg_admin(const char *sql)
-{
-	struct at_err err = { "" };
-	struct db *db = NULL;
-	enum at_rc rc = db_open(g_pg_url, &db, &err);
-
-	if (rc == AT_OK)
-		rc = db_exec(db, sql);
-	if (rc != AT_OK)
-		fprintf(stderr, "pg admin: %s\n", db ? db_errmsg(db) : err.msg);
-	db_close(db);
-	return rc == AT_OK ? 0 : -1;
-}
 
 static int setup(void **state, int pg)
 {
 	struct fx *fx = xcalloc(1, sizeof(*fx));
-	struct at_err err = { "" };
-	char sql[256];
-	int applied = 0;
 
 	*state = fx;
-	fx->pg = pg;
 	snprintf(fx->dir, sizeof(fx->dir), "/tmp/attest-test-keys.XXXXXX");
 	if (mkdtemp(fx->dir) == NULL)
 		return -1;
 	snprintf(fx->keys, sizeof(fx->keys), "%s/keys", fx->dir);
-	if (!pg) {
-		snprintf(fx->url, sizeof(fx->url), "sqlite:%s/t.db", fx->dir);
-	} else {
-		snprintf(fx->schema, sizeof(fx->schema), "attest_k%ld_%d", (long)getpid(),
-			 ++g_serial);
-		snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s",
-			 fx->schema, fx->schema);
-		if (pg_admin(sql) != 0)
-			return -1;
-		snprintf(fx->url, sizeof(fx->url), "%s%soptions=-csearch_path%%3D%s", g_pg_url,
-			 strchr(g_pg_url, '?') != NULL ? "&" : "?", fx->schema);
-	}
-	if (db_open(fx->url, &fx->db, &err) != AT_OK ||
-	    migrate_run(fx->db, &applied, &err) != AT_OK) {
-		fprintf(stderr, "setup: %s\n", err.msg);
+	if (testdb_open(&fx->t, "keys", pg) != 0)
 		return -1;
-	}
+	fx->db = fx->t.db;
 	return 0;
 }
 
@@ -120,17 +83,12 @@ static void rm_dir(const char *path)
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
-	char sql[128];
 
 	if (fx == NULL)
 		return 0;
-	db_close(fx->db);
+	testdb_close(&fx->t);
 	if (fx->dir[0] != '\0')
 		rm_dir(fx->dir);
-	if (fx->schema[0] != '\0') {
-		snprintf(sql, sizeof(sql), "DROP SCHEMA IF EXISTS %s CASCADE", fx->schema);
-		(void)pg_admin(sql);
-	}
 	xfree(fx);
 	return 0;
 }
@@ -541,12 +499,9 @@ int main(void)
 	};
 	int failed;
 
-	g_pg_url = getenv("ATTEST_TEST_PG");
-	if (g_pg_url != NULL && g_pg_url[0] == '\0')
-		g_pg_url = NULL;
 	umask(022);
 	failed = cmocka_run_group_tests_name("keys/sqlite", sqlite_tests, NULL, NULL);
-	if (g_pg_url != NULL)
+	if (testdb_pg_url() != NULL)
 		failed += cmocka_run_group_tests_name("keys/postgresql", pg_tests, NULL, NULL);
 	return failed;
 }

@@ -15,17 +15,13 @@
 
 #include "core/audit.h"
 #include "core/decision.h"
-#include "core/migrate.h"
 #include "core/observation.h"
 #include "core/rating.h"
-
-static const char *g_pg;
-static int g_n;
+#include "tests/unit/support/testdb.h"
 
 struct fx {
-	int pg;
-	char path[128], schema[64], url[1024];
-	struct db *db;
+	struct testdb t;
+	struct db *db;		/* t.db, borrowed */
 	struct arena *a;
 };
 
@@ -72,40 +68,12 @@ static const char SEED[] =
 	"INSERT INTO enrolment (id, program_id, user_id, started_at) VALUES"
 	" (1, 1, 1, 1), (2, 2, 1, 1), (3, 1, 2, 1), (4, 1, 3, 1);";
 
-static int admin(const char *sql)
-{
-	struct db *db = NULL;
-	struct at_err err = { "" };
-	int rc;
-
-	if (db_open(g_pg, &db, &err) != AT_OK)
-		return -1;
-	rc = db_exec(db, sql) == AT_OK ? 0 : -1;
-	db_close(db);
-	return rc;
-}
-
 static int setup(void **state, int pg)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct at_err err = { "" };
-	char sql[128];
-	int applied;
 
-	f->pg = pg;
-	if (pg) {
-		snprintf(f->schema, sizeof(f->schema), "obs_%d_%d", (int)getpid(), ++g_n);
-		snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
-		assert_int_equal(admin(sql), 0);
-		snprintf(f->url, sizeof(f->url), "%s%soptions=-csearch_path%%3D%s", g_pg,
-			 strchr(g_pg, '?') ? "&" : "?", f->schema);
-	} else {
-		snprintf(f->path, sizeof(f->path), "/tmp/attest-obs-%d-%d.db", (int)getpid(),
-			 ++g_n);
-		snprintf(f->url, sizeof(f->url), "sqlite:%s", f->path);
-	}
-	assert_int_equal(db_open(f->url, &f->db, &err), AT_OK);
-	assert_int_equal(migrate_run(f->db, &applied, &err), AT_OK);
+	assert_int_equal(testdb_open(&f->t, "obs", pg), 0);
+	f->db = f->t.db;
 	assert_int_equal(db_exec(f->db, SEED), AT_OK);
 	f->a = arena_new();
 	*state = f;
@@ -118,36 +86,16 @@ static int setup_pg(void **state) { return setup(state, 1); }
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char sql[128], p[160];
 
-	db_close(f->db);
 	arena_free(f->a);
-	if (f->pg) {
-		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
-		admin(sql);
-	} else {
-		unlink(f->path);
-		snprintf(p, sizeof(p), "%s-wal", f->path);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s-shm", f->path);
-		unlink(p);
-	}
+	testdb_close(&f->t);
 	free(f);
 	return 0;
 }
 
 static int64_t count(struct fx *f, const char *sql)
 {
-	struct db_stmt *st = NULL;
-	bool row = false;
-	int64_t n = -1;
-
-	assert_int_equal(db_prepare(f->db, sql, &st), AT_OK);
-	assert_int_equal(db_step(st, &row), AT_OK);
-	if (row)
-		n = db_col_i64(st, 0);
-	db_finalize(st);
-	return n;
+	return testdb_count(f->db, sql);
 }
 
 static int64_t new_obs(struct fx *f, int64_t enrolment, int64_t checklist, int64_t rater,
@@ -469,7 +417,7 @@ static void test_double_submit(void **state)
 			int tries = 0;
 
 			close(go[1]);
-			if (db_open(f->url, &db, &err) != AT_OK)
+			if (db_open(f->t.url, &db, &err) != AT_OK)
 				_exit(3);
 			(void)read(go[0], &c, 1);	/* both start together */
 			do
@@ -750,8 +698,7 @@ int main(void)
 	};
 	int rc = cmocka_run_group_tests_name("observation_sqlite", sqlite, NULL, NULL);
 
-	g_pg = getenv("ATTEST_TEST_PG");
-	if (g_pg == NULL || *g_pg == '\0') {
+	if (testdb_pg_url() == NULL) {
 		printf("[  SKIPPED ] observation_postgresql: ATTEST_TEST_PG is not set\n");
 		return rc;
 	}

@@ -14,16 +14,12 @@
 
 #include <json-c/json.h>
 
-#include "core/migrate.h"
 #include "core/program.h"
-
-static const char *g_pg;
-static int g_n;
+#include "tests/unit/support/testdb.h"
 
 struct fx {
-	int pg;
-	char path[128], schema[64];
-	struct db *db;
+	struct testdb t;
+	struct db *db;		/* t.db, borrowed */
 	struct arena *a;
 };
 
@@ -45,19 +41,6 @@ static char *slurp(struct arena *a, const char *path, size_t *len)
 	fclose(f);
 	*len = (size_t)n;
 	return buf;
-}
-
-static int admin(const char *sql)
-{
-	struct db *db = NULL;
-	struct at_err err = { "" };
-	int rc;
-
-	if (db_open(g_pg, &db, &err) != AT_OK)
-		return -1;
-	rc = db_exec(db, sql) == AT_OK ? 0 : -1;
-	db_close(db);
-	return rc;
 }
 
 static int64_t insert_id(struct db *db, const char *sql, const char *s1, const char *s2,
@@ -118,23 +101,9 @@ static const char *const L2T_COMPS[] = {
 static int setup(void **state, int pg)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct at_err err = { "" };
-	char url[1024], sql[128];
-	int applied;
 
-	f->pg = pg;
-	if (pg) {
-		snprintf(f->schema, sizeof(f->schema), "prog_%d_%d", (int)getpid(), ++g_n);
-		snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
-		assert_int_equal(admin(sql), 0);
-		snprintf(url, sizeof(url), "%s%soptions=-csearch_path%%3D%s", g_pg,
-			 strchr(g_pg, '?') ? "&" : "?", f->schema);
-	} else {
-		snprintf(f->path, sizeof(f->path), "/tmp/attest-prog-%d-%d.db", (int)getpid(), ++g_n);
-		snprintf(url, sizeof(url), "sqlite:%s", f->path);
-	}
-	assert_int_equal(db_open(url, &f->db, &err), AT_OK);
-	assert_int_equal(migrate_run(f->db, &applied, &err), AT_OK);
+	assert_int_equal(testdb_open(&f->t, "prog", pg), 0);
+	f->db = f->t.db;
 	f->a = arena_new();
 	add_framework(f->db, "CALL", SCALE2, CALL_COMPS, NELEM(CALL_COMPS));
 	add_framework(f->db, "L2T", SCALE5, L2T_COMPS, NELEM(L2T_COMPS));
@@ -148,37 +117,11 @@ static int setup_pg(void **state) { return setup(state, 1); }
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char sql[128], p[160];
 
-	db_close(f->db);
 	arena_free(f->a);
-	if (f->pg) {
-		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
-		admin(sql);
-	} else {
-		unlink(f->path);
-		snprintf(p, sizeof(p), "%s-wal", f->path);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s-shm", f->path);
-		unlink(p);
-	}
+	testdb_close(&f->t);
 	free(f);
 	return 0;
-}
-
-static int64_t count(struct db *db, const char *sql)
-{
-	struct db_stmt *st = NULL;
-	bool row = false;
-	int64_t n;
-
-	assert_int_equal(db_prepare(db, sql, &st), AT_OK);
-	assert_int_equal(db_step(st, &row), AT_OK);
-	assert_true(row);
-	n = db_col_i64(st, 0);
-	assert_int_equal(db_run(st), AT_OK);
-	db_finalize(st);
-	return n;
 }
 
 static struct program *parse_file(struct arena *a, const char *path)
@@ -414,21 +357,21 @@ static void test_import_seeds(void **state)
 	assert_int_equal(import_file(f, "examples/programs/call-certification.json", false, &p,
 				     msg, sizeof(msg)), AT_OK);
 	assert_true(p->id > 0);
-	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM checklist"), 1);
-	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM checklist_item"), 10);
-	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM item_competency"), 10);
-	assert_int_equal(count(f->db, "SELECT pass_mark FROM checklist"), 8500);
-	assert_int_equal(count(f->db, "SELECT max_score FROM checklist"), 10000);
-	assert_int_equal(count(f->db, "SELECT critical FROM checklist_item WHERE key ="
-			       " 'verification'"), 1);
-	assert_int_equal(count(f->db, "SELECT max_points FROM checklist_item WHERE key ="
-			       " 'discovery'"), 500);
-	assert_int_equal(count(f->db, "SELECT position FROM checklist_item WHERE key ="
-			       " 'closing'"), 8);
+	assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM checklist"), 1);
+	assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM checklist_item"), 10);
+	assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM item_competency"), 10);
+	assert_int_equal(testdb_count(f->db, "SELECT pass_mark FROM checklist"), 8500);
+	assert_int_equal(testdb_count(f->db, "SELECT max_score FROM checklist"), 10000);
+	assert_int_equal(testdb_count(f->db, "SELECT critical FROM checklist_item WHERE key ="
+				      " 'verification'"), 1);
+	assert_int_equal(testdb_count(f->db, "SELECT max_points FROM checklist_item WHERE key ="
+				      " 'discovery'"), 500);
+	assert_int_equal(testdb_count(f->db, "SELECT position FROM checklist_item WHERE key ="
+				      " 'closing'"), 8);
 	assert_int_equal(import_file(f, "examples/programs/level-two-trainer.json", false, &l,
 				     msg, sizeof(msg)), AT_OK);
-	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM checklist_item"), 22);
-	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM item_competency"), 20);
+	assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM checklist_item"), 22);
+	assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM item_competency"), 20);
 	/* the same key again: refused without --replace */
 	assert_int_equal(import_file(f, "examples/programs/call-certification.json", false, NULL,
 				     msg, sizeof(msg)), AT_CONFLICT);
@@ -471,10 +414,10 @@ static void test_replace(void **state)
 	assert_int_equal(import_file(f, "examples/programs/call-certification.json", true, &p,
 				     msg, sizeof(msg)), AT_OK);
 	assert_int_equal(p->version, 2);
-	assert_int_equal(count(f->db, "SELECT version FROM program"), 2);
-	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM program"), 1);
-	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM checklist_item"), 10);
-	assert_int_equal(count(f->db, "SELECT COUNT(*) FROM item_competency"), 10);
+	assert_int_equal(testdb_count(f->db, "SELECT version FROM program"), 2);
+	assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM program"), 1);
+	assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM checklist_item"), 10);
+	assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM item_competency"), 10);
 	{
 		struct program *q = NULL;
 
@@ -501,7 +444,7 @@ static void test_replace(void **state)
 		enr = db_col_i64(st, 0);
 		assert_int_equal(db_run(st), AT_OK);
 		db_finalize(st);
-		cl = count(f->db, "SELECT id FROM checklist");
+		cl = testdb_count(f->db, "SELECT id FROM checklist");
 		assert_int_equal(db_prepare(f->db, "INSERT INTO observation (enrolment_id,"
 					    " checklist_id, assessor_id, observed_at, created_at,"
 					    " updated_at) VALUES (?1, ?2, ?3, 0, 0, 0)", &st), AT_OK);
@@ -516,8 +459,8 @@ static void test_replace(void **state)
 	assert_string_equal(msg, "program \"call-certification\" has 1 observation on its"
 			    " checklists: it cannot be replaced; import the new definition under"
 			    " a new key");
-	assert_int_equal(count(f->db, "SELECT version FROM program"), 2);
-	assert_int_equal(count(f->db, "SELECT id FROM checklist"), cl);
+	assert_int_equal(testdb_count(f->db, "SELECT version FROM program"), 2);
+	assert_int_equal(testdb_count(f->db, "SELECT id FROM checklist"), cl);
 }
 
 static const struct {
@@ -563,8 +506,8 @@ static void test_bad_references(void **state)
 		assert_int_equal(program_import(f->db, f->a, p, false, 1, &rep), AT_BADREQ);
 		if (strcmp(rep.msg[0], ref_cases[i].msg) != 0)
 			fail_msg("case %zu: \"%s\", want \"%s\"", i, rep.msg[0], ref_cases[i].msg);
-		assert_int_equal(count(f->db, "SELECT COUNT(*) FROM program"), 0);
-		assert_int_equal(count(f->db, "SELECT COUNT(*) FROM checklist"), 0);
+		assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM program"), 0);
+		assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM checklist"), 0);
 	}
 	/* the database keeps working after the rollbacks */
 	{
@@ -595,8 +538,7 @@ int main(void)
 	int rc = cmocka_run_group_tests_name("program", plain, NULL, NULL);
 
 	rc += cmocka_run_group_tests_name("program_sqlite", sqlite, NULL, NULL);
-	g_pg = getenv("ATTEST_TEST_PG");
-	if (g_pg == NULL || *g_pg == '\0') {
+	if (testdb_pg_url() == NULL) {
 		printf("[  SKIPPED ] program_postgresql: ATTEST_TEST_PG is not set\n");
 		return rc;
 	}

@@ -12,25 +12,20 @@
 #include <unistd.h>
 
 #include "core/audit.h"
-#include "core/migrate.h"
 #include "core/progress.h"
+#include "tests/unit/support/testdb.h"
 
 enum { AGENT_A = 1, AGENT_B = 2, COORD = 3, NONAME = 4, E_A = 1, E_B = 2, E_N = 3,
        E_OTHER = 4, PROG = 1, PROG2 = 2 };
 
-static const char *g_pg;
-static int g_n;
-
 struct fx {
-	int pg;
-	char path[128], schema[64];
-	struct db *db;
+	struct testdb t;
+	struct db *db;		/* t.db, borrowed */
 	struct arena *a;
 };
 
 static const char SEED[] =
-	"INSERT INTO platform (issuer, client_id, auth_endpoint, jwks_uri, created_at)"
-	" VALUES ('https://lms.test', 'c', 'https://lms.test/auth', 'https://lms.test/jwks', 1);"
+	TESTDB_PLATFORM_SQL
 	"INSERT INTO app_user (platform_id, sub, name, given_name, family_name, created_at,"
 	" updated_at) VALUES (1, 'a', 'Zoe Agent', '', '', 1, 1),"
 	" (1, 'b', '', 'Bob', 'Baker', 1, 1), (1, 'c', 'Cora Coordinator', '', '', 1, 1),"
@@ -40,40 +35,12 @@ static const char SEED[] =
 	"INSERT INTO enrolment (program_id, user_id, started_at) VALUES"
 	" (1, 1, 1), (1, 2, 1), (1, 4, 1), (2, 1, 1);";
 
-static int admin(const char *sql)
-{
-	struct db *db = NULL;
-	struct at_err err = { "" };
-	int rc;
-
-	if (db_open(g_pg, &db, &err) != AT_OK)
-		return -1;
-	rc = db_exec(db, sql) == AT_OK ? 0 : -1;
-	db_close(db);
-	return rc;
-}
-
 static int setup(void **state, int pg)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	struct at_err err = { "" };
-	char url[1024], sql[128];
-	int applied;
 
-	f->pg = pg;
-	if (pg) {
-		snprintf(f->schema, sizeof(f->schema), "progress_%d_%d", (int)getpid(), ++g_n);
-		snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", f->schema);
-		assert_int_equal(admin(sql), 0);
-		snprintf(url, sizeof(url), "%s%soptions=-csearch_path%%3D%s", g_pg,
-			 strchr(g_pg, '?') ? "&" : "?", f->schema);
-	} else {
-		snprintf(f->path, sizeof(f->path), "/tmp/attest-progress-%d-%d.db", (int)getpid(),
-			 ++g_n);
-		snprintf(url, sizeof(url), "sqlite:%s", f->path);
-	}
-	assert_int_equal(db_open(url, &f->db, &err), AT_OK);
-	assert_int_equal(migrate_run(f->db, &applied, &err), AT_OK);
+	assert_int_equal(testdb_open(&f->t, "progress", pg), 0);
+	f->db = f->t.db;
 	assert_int_equal(db_exec(f->db, SEED), AT_OK);
 	f->a = arena_new();
 	*state = f;
@@ -86,20 +53,9 @@ static int setup_pg(void **state) { return setup(state, 1); }
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	char sql[128], p[160];
 
-	db_close(f->db);
 	arena_free(f->a);
-	if (f->pg) {
-		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", f->schema);
-		admin(sql);
-	} else {
-		unlink(f->path);
-		snprintf(p, sizeof(p), "%s-wal", f->path);
-		unlink(p);
-		snprintf(p, sizeof(p), "%s-shm", f->path);
-		unlink(p);
-	}
+	testdb_close(&f->t);
 	free(f);
 	return 0;
 }
@@ -252,8 +208,7 @@ int main(void)
 	};
 	int rc = cmocka_run_group_tests_name("progress_sqlite", sqlite, NULL, NULL);
 
-	g_pg = getenv("ATTEST_TEST_PG");
-	if (g_pg == NULL || *g_pg == '\0') {
+	if (testdb_pg_url() == NULL) {
 		printf("[  SKIPPED ] progress_postgresql: ATTEST_TEST_PG is not set\n");
 		return rc;
 	}

@@ -14,8 +14,8 @@
 
 #include <json-c/json.h>
 
-#include "core/migrate.h"
 #include "core/rules.h"
+#include "tests/unit/support/testdb.h"
 
 /* The tables below list only the fields that matter; the rest are zero. */
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
@@ -423,22 +423,6 @@ static void test_escalation(void **state)
 
 /* ---- the loader ---- */
 
-static const char *g_pg;
-static int g_n;
-
-static int admin(const char *sql)
-{
-	struct db *db = NULL;
-	struct at_err err = { "" };
-	int rc;
-
-	if (db_open(g_pg, &db, &err) != AT_OK)
-		return -1;
-	rc = db_exec(db, sql) == AT_OK ? 0 : -1;
-	db_close(db);
-	return rc;
-}
-
 static int64_t ins(struct db *db, const char *sql, const int64_t *v, size_t nv,
 		   const char *text)
 {
@@ -461,31 +445,18 @@ static int64_t ins(struct db *db, const char *sql, const int64_t *v, size_t nv,
 
 static void loader(int pg)
 {
-	struct db *db = NULL;
+	struct testdb t;
+	struct db *db;
 	struct arena *a = arena_new();
-	struct at_err err = { "" };
 	struct jsonschema_report rep;
 	struct program *p;
 	struct rules_enrolment en;
 	struct rules_result r;
-	char url[1024], sql[128], path[128] = "", schema[64] = "";
-	int applied;
 	int64_t fw, cid, plat, learner, certifier, enr, cl, o[6];
 	static const int scores[] = { 8500, 8400, 10000, 9000, 9500 };
 
-	if (pg) {
-		snprintf(schema, sizeof(schema), "rules_%d_%d", (int)getpid(), ++g_n);
-		snprintf(sql, sizeof(sql), "CREATE SCHEMA %s", schema);
-		assert_int_equal(admin(sql), 0);
-		snprintf(url, sizeof(url), "%s%soptions=-csearch_path%%3D%s", g_pg,
-			 strchr(g_pg, '?') ? "&" : "?", schema);
-	} else {
-		snprintf(path, sizeof(path), "/tmp/attest-rules-%d.db", (int)getpid());
-		unlink(path);
-		snprintf(url, sizeof(url), "sqlite:%s", path);
-	}
-	assert_int_equal(db_open(url, &db, &err), AT_OK);
-	assert_int_equal(migrate_run(db, &applied, &err), AT_OK);
+	assert_int_equal(testdb_open(&t, "rules", pg), 0);
+	db = t.db;
 	fw = ins(db, "INSERT INTO framework (idnumber, shortname, scale, created_at, updated_at)"
 		 " VALUES ('CALL', 'C', '[{\"name\":\"n\"},{\"name\":\"y\"}]', 0, 0)"
 		 " RETURNING id", NULL, 0, NULL);
@@ -574,20 +545,8 @@ static void loader(int pg)
 	assert_int_equal(en.in.feedback[0].responses, 1);
 	assert_int_equal(en.in.feedback[0].score_sum, 400);
 	assert_int_equal(rules_load_inputs(db, a, enr + 100, T0, &en), AT_NOTFOUND);
-	db_close(db);
 	arena_free(a);
-	if (pg) {
-		snprintf(sql, sizeof(sql), "DROP SCHEMA %s CASCADE", schema);
-		admin(sql);
-	} else {
-		char side[160];
-
-		unlink(path);
-		snprintf(side, sizeof(side), "%s-wal", path);
-		unlink(side);
-		snprintf(side, sizeof(side), "%s-shm", path);
-		unlink(side);
-	}
+	testdb_close(&t);
 }
 
 static void test_loader_sqlite(void **state)
@@ -599,8 +558,7 @@ static void test_loader_sqlite(void **state)
 static void test_loader_pg(void **state)
 {
 	(void)state;
-	g_pg = getenv("ATTEST_TEST_PG");
-	if (g_pg == NULL || *g_pg == '\0')
+	if (testdb_pg_url() == NULL)
 		skip();
 	loader(1);
 }
