@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "core/jsonx.h"
 #include "core/audit.h"
 #include "core/decision.h"
 #include "core/token.h"
@@ -53,22 +54,9 @@ static enum at_rc dbfail(struct db *db, struct at_err *err, enum at_rc rc)
 
 static struct json_object *parse_json(const char *s)
 {
-	struct json_tokener *tok;
-	struct json_object *o;
-	size_t len = strlen(str(s));
-
-	if (s == NULL || len > (1u << 20))
+	if (s == NULL || strlen(s) > (1u << 20))
 		return NULL;
-	tok = json_tokener_new_ex(32);
-	AT_ASSERT(tok != NULL);
-	o = json_tokener_parse_ex(tok, s, (int)len);
-	if (json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
-	return o;
+	return jsonx_parse(NULL, s, strlen(s), 32, NULL);
 }
 
 /* Audit one step; j is consumed. */

@@ -10,6 +10,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "core/jsonx.h"
 #include "core/audit.h"
 #include "core/observation.h"
 #include "core/rating.h"
@@ -155,32 +156,12 @@ static const char *str(const char *s)
 	return s ? s : "";
 }
 
-static void put_json(void *o)
-{
-	json_object_put(o);
-}
-
-/* Parse s (depth-limited, exact length); the root is freed with a. NULL when malformed. */
+/* Parse s (depth-limited, whole input); the root is freed with a. NULL when malformed. */
 static struct json_object *parse_json(struct arena *a, const char *s)
 {
-	struct json_tokener *tok;
-	struct json_object *o;
-	size_t len = strlen(str(s));
-
-	if (s == NULL || len > (1u << 20))
+	if (s == NULL || strlen(s) > (1u << 20))
 		return NULL;
-	tok = json_tokener_new_ex(32);
-	AT_ASSERT(tok != NULL);
-	o = json_tokener_parse_ex(tok, s, (int)len);
-	if (json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
-	if (o != NULL)
-		arena_on_free(a, put_json, o);
-	return o;
+	return jsonx_parse(a, s, strlen(s), 32, NULL);
 }
 
 static char *json_text(struct arena *a, struct json_object *o)

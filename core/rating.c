@@ -3,6 +3,7 @@
 #include <json-c/json.h>
 #include <string.h>
 
+#include "core/jsonx.h"
 #include "core/audit.h"
 #include "core/rating.h"
 
@@ -59,18 +60,7 @@ const char *rating_policy_name(enum rating_policy p)
 
 static struct json_object *parse_json(const char *s, size_t len)
 {
-	struct json_tokener *tok = json_tokener_new_ex(32);
-	struct json_object *o;
-
-	AT_ASSERT(tok != NULL);
-	o = json_tokener_parse_ex(tok, s, (int)len);
-	if (json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != len) {
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
-	return o;
+	return jsonx_parse(NULL, s, len, 32, NULL);
 }
 
 static void put_json(void *o)

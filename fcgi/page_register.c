@@ -11,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "core/jsonx.h"
 #include "core/log.h"
 #include "core/platform.h"
 #include "fcgi/app.h"
@@ -21,29 +22,12 @@
 #include "lti/httpc.h"
 #include "lti/lti_toolconf.h"
 
-static void free_json(void *p)
-{
-	json_object_put(p);
-}
-
 /* Parse body as a JSON object owned by r's arena; NULL if it is not one. */
 static struct json_object *parse(struct req *r, const char *body, size_t len)
 {
-	struct json_tokener *tok = json_tokener_new_ex(32);
-	struct json_object *o;
+	struct json_object *o = jsonx_parse(r->arena, body, len, 32, NULL);
 
-	if (tok == NULL)
-		return NULL;
-	o = json_tokener_parse_ex(tok, body, (int)len);
-	if (json_tokener_get_error(tok) != json_tokener_success || o == NULL ||
-	    !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
-	if (o != NULL)
-		arena_on_free(r->arena, free_json, o);
-	return o;
+	return o != NULL && json_object_is_type(o, json_type_object) ? o : NULL;
 }
 
 static const char *jstr(struct json_object *o, const char *key)

@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "fcgi/app.h"
+#include "core/jsonx.h"
 #include "fcgi/req.h"
 #include "fcgi/router.h"
 
@@ -197,43 +198,16 @@ bool req_content_type_is(struct req *r, const char *type)
 	return media_is(r->content_type, type);
 }
 
-static void put_json(void *p)
-{
-	json_object_put(p);
-}
-
 enum at_rc req_json(struct req *r, struct json_object **out, struct at_err *err)
 {
-	struct json_tokener *tok;
 	struct json_object *o;
-	enum json_tokener_error e;
 
 	*out = NULL;
 	if (r->body == NULL || !media_is(r->content_type, "application/json"))
 		return at_fail(err, AT_NOTFOUND, "no JSON body");
-	if (r->body_len > INT32_MAX)
-		return at_fail(err, AT_TOOBIG, "JSON body too large");
-	tok = json_tokener_new_ex(32);
-	if (tok == NULL)
-		return at_fail(err, AT_INTERNAL, "out of memory");
-	o = json_tokener_parse_ex(tok, r->body, (int)r->body_len);
-	e = json_tokener_get_error(tok);
-	if (e == json_tokener_success && json_tokener_get_parse_end(tok) < r->body_len) {
-		/* trailing bytes after the document: only white space is allowed */
-		for (size_t i = json_tokener_get_parse_end(tok); i < r->body_len; i++)
-			if (!isspace((unsigned char)r->body[i]))
-				e = json_tokener_error_parse_unexpected;
-	}
-	if (e != json_tokener_success || o == NULL) {
-		at_fail(err, AT_BADREQ, "malformed JSON body: %s near byte %zu",
-			e == json_tokener_continue ? "unexpected end" : json_tokener_error_desc(e),
-			json_tokener_get_parse_end(tok));
-		json_object_put(o);
-		json_tokener_free(tok);
-		return AT_BADREQ;
-	}
-	json_tokener_free(tok);
-	arena_on_free(r->arena, put_json, o);
+	o = jsonx_parse(r->arena, r->body, r->body_len, 32, err);
+	if (o == NULL)
+		return r->body_len > INT32_MAX ? AT_TOOBIG : AT_BADREQ;
 	if (!json_object_is_type(o, json_type_object))
 		return at_fail(err, AT_BADREQ, "the JSON body must be an object");
 	*out = o;
