@@ -183,21 +183,28 @@ else
 		nginx -t -q -e "$N/log/error.log" -p "$N" -c "$N/nginx-t.conf"
 
 	# --- the site running, on free ports, in front of a real attest ---------------------------
-	p80=$(free_port)
-	p443=$(free_port)
 	sock=$tmp/run/attest.sock
 	mkdir -p "$tmp/run" "$tmp/var"
 	chmod 0755 "$tmp/run"
-	sed -e "/listen \[::\]/d" -e "s|listen 80;|listen 127.0.0.1:$p80;|" \
-		-e "s|listen 443 ssl http2;|listen 127.0.0.1:$p443 ssl http2;|" \
-		-e "s|unix:/run/attest/attest.sock|unix:$sock|g" "$N/site.conf" >"$N/site-run.conf"
-	wrap "$N/site-run.conf" >"$N/nginx-run.conf"
 	export ATTEST_SOCKET=$sock ATTEST_DATABASE=sqlite:$tmp/var/attest.db ATTEST_KEYS_DIR=$tmp/var/keys
 	"$BIN" -c "$R/attest.conf" keys init >/dev/null 2>&1
 	"$BIN" -c "$R/attest.conf" serve >>"$tmp/attest.log" 2>&1 &
 	pids+=($!)
-	nginx -e "$N/log/error.log" -p "$N" -c "$N/nginx-run.conf" 2>>"$N/log/error.log" &
-	pids+=($!)
+	# A free port can be taken by someone else before nginx binds it: try fresh ones.
+	for _ in 1 2 3; do
+		p80=$(free_port)
+		p443=$(free_port)
+		sed -e "/listen \[::\]/d" -e "s|listen 80;|listen 127.0.0.1:$p80;|" \
+			-e "s|listen 443 ssl http2;|listen 127.0.0.1:$p443 ssl http2;|" \
+			-e "s|unix:/run/attest/attest.sock|unix:$sock|g" "$N/site.conf" >"$N/site-run.conf"
+		wrap "$N/site-run.conf" >"$N/nginx-run.conf"
+		nginx -e "$N/log/error.log" -p "$N" -c "$N/nginx-run.conf" 2>>"$N/log/error.log" &
+		npid=$!
+		sleep 0.5
+		kill -0 "$npid" 2>/dev/null && break
+		wait "$npid" 2>/dev/null
+	done
+	pids+=("$npid")
 	c=(curl -sS --max-time 5 --resolve "$NAME:$p443:127.0.0.1" --cacert "$tmp/tls/cert.pem")
 	up=0
 	for _ in $(seq 1 100); do
