@@ -63,7 +63,8 @@ async function openInFrame(page, url, { expectApp = true, timeout = 30000 } = {}
   page.on('response', onResponse);
   page.on('requestfailed', onFailed);
   try {
-    await page.goto(url);
+    // Do not wait for every subframe's load event: the tool frame is watched below.
+    await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 20000 });
     const out = await toolFrameOutcome(page, launches, { expectApp, timeout });
     out.failed = failed;
     return out;
@@ -74,9 +75,10 @@ async function openInFrame(page, url, { expectApp = true, timeout = 30000 } = {}
 }
 
 async function toolFrameOutcome(page, launches, { expectApp, timeout }) {
-  const frame = page.frame({ name: 'tool_frame' }) || page.mainFrame();
   const deadline = Date.now() + timeout;
+  let frame = page.mainFrame();
   for (;;) {
+    frame = page.frame({ name: 'tool_frame' }) || page.mainFrame();	// attached late, maybe
     const u = frame.url();
     if (/\/app\?s=/.test(u)) break;
     if (!expectApp && launches.some((s) => s >= 400)) break;
