@@ -6,6 +6,7 @@
 
 #include "core/arena.h"
 #include "core/mem.h"
+#include "core/rc.h"
 
 #define BLOCK_SIZE 8192
 
@@ -116,6 +117,20 @@ char *arena_printf(struct arena *a, const char *fmt, ...)
 	vsnprintf(p, (size_t)n + 1, fmt, ap);
 	va_end(ap);
 	return p;
+}
+
+void *arena_reserve(struct arena *a, void *p, size_t n, size_t *cap, size_t size)
+{
+	void *grown;
+
+	if (n < *cap)
+		return p;
+	*cap = *cap ? *cap * 2 : 8;
+	AT_ASSERT(*cap <= SIZE_MAX / size);
+	grown = arena_zalloc(a, *cap * size);
+	if (n > 0)
+		memcpy(grown, p, n * size);
+	return grown;
 }
 
 void arena_on_free(struct arena *a, void (*fn)(void *), void *ud)

@@ -16,6 +16,10 @@ char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_printf(struct arena *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* Room for element n of the array p (n elements of size bytes, capacity *cap), from a:
+ * returns p while n < *cap, else a zeroed copy twice as large (at least 8 elements). */
+void *arena_reserve(struct arena *a, void *p, size_t n, size_t *cap, size_t size);
+
 /* Run fn(ud) when the arena is freed (json-c roots, statements, curl lists). */
 void arena_on_free(struct arena *a, void (*fn)(void *), void *ud);
 

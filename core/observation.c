@@ -344,15 +344,8 @@ static enum at_rc load_checklist(struct db *db, struct arena *a, int64_t id, str
 				     MAX_ITEMS);
 			goto out;
 		}
-		if (c->nitems == cap) {
-			struct item *grown;
-
-			cap = cap ? cap * 2 : 32;
-			grown = arena_zalloc(a, sizeof(*grown) * cap);
-			if (c->nitems > 0)
-				memcpy(grown, c->items, sizeof(*grown) * c->nitems);
-			c->items = grown;
-		}
+		c->items = arena_reserve(a, c->items, c->nitems, &cap,
+					     sizeof(*c->items));
 		it = &c->items[c->nitems++];
 		it->id = db_col_i64(st, 0);
 		it->key = arena_strdup(a, str(db_col_text(st, 1)));
@@ -424,15 +417,8 @@ static enum at_rc load_answers(struct db *db, struct arena *a, struct observatio
 		rc = db_step(st, &row);
 		if (rc != AT_OK || !row)
 			break;
-		if (o->nanswers == cap) {
-			struct obs_item_answer *grown;
-
-			cap = cap ? cap * 2 : 32;
-			grown = arena_zalloc(a, sizeof(*grown) * cap);
-			if (o->nanswers > 0)
-				memcpy(grown, o->answers, sizeof(*grown) * o->nanswers);
-			o->answers = grown;
-		}
+		o->answers = arena_reserve(a, o->answers, o->nanswers, &cap,
+					     sizeof(*o->answers));
 		x = &o->answers[o->nanswers++];
 		x->item_id = db_col_i64(st, 0);
 		x->key = arena_strdup(a, str(db_col_text(st, 1)));
@@ -453,15 +439,8 @@ static enum at_rc load_answers(struct db *db, struct arena *a, struct observatio
 		rc = db_step(st, &row);
 		if (rc != AT_OK || !row)
 			break;
-		if (o->nfeedback == cap) {
-			struct obs_feedback *grown;
-
-			cap = cap ? cap * 2 : 8;
-			grown = arena_zalloc(a, sizeof(*grown) * cap);
-			if (o->nfeedback > 0)
-				memcpy(grown, o->feedback, sizeof(*grown) * o->nfeedback);
-			o->feedback = grown;
-		}
+		o->feedback = arena_reserve(a, o->feedback, o->nfeedback, &cap,
+					     sizeof(*o->feedback));
 		o->feedback[o->nfeedback].key = arena_strdup(a, str(db_col_text(st, 0)));
 		o->feedback[o->nfeedback].text = arena_strdup(a, str(db_col_text(st, 1)));
 		o->nfeedback++;
@@ -1036,15 +1015,8 @@ static size_t ratings_of(struct arena *a, const struct cl *c, const struct obser
 				v[j].items = arena_printf(a, "%s, %s", v[j].items, it->key);
 				continue;
 			}
-			if (n == cap) {
-				struct comp_rating *grown;
-
-				cap = cap ? cap * 2 : 16;
-				grown = arena_zalloc(a, sizeof(*grown) * cap);
-				if (n > 0)
-					memcpy(grown, v, sizeof(*v) * n);
-				v = grown;
-			}
+			v = arena_reserve(a, v, n, &cap,
+						     sizeof(*v));
 			v[n].competency_id = it->links[k].competency_id;
 			v[n].value = val;
 			v[n].items = it->key;
@@ -1305,15 +1277,8 @@ enum at_rc observation_effective(struct db *db, struct arena *a, int64_t enrolme
 		rc = db_step(st, &row);
 		if (rc != AT_OK || !row)
 			break;
-		if (k == cap) {
-			struct observation *grown;
-
-			cap = cap ? cap * 2 : 16;
-			grown = arena_zalloc(a, sizeof(*grown) * cap);
-			if (k > 0)
-				memcpy(grown, v, sizeof(*v) * k);
-			v = grown;
-		}
+		v = arena_reserve(a, v, k, &cap,
+					     sizeof(*v));
 		read_obs(st, a, &v[k++]);
 	}
 	if (rc == AT_OK) {
@@ -1389,15 +1354,8 @@ enum at_rc observation_side_by_session(struct db *db, struct arena *a, int64_t c
 		rc = db_step(st, &row);
 		if (rc != AT_OK || !row)
 			break;
-		if (n == cap) {
-			int64_t *grown;
-
-			cap = cap ? cap * 2 : 8;
-			grown = arena_alloc(a, sizeof(*grown) * cap);
-			if (n > 0)
-				memcpy(grown, ids, sizeof(*ids) * n);
-			ids = grown;
-		}
+		ids = arena_reserve(a, ids, n, &cap,
+					     sizeof(*ids));
 		ids[n++] = db_col_i64(st, 0);
 	}
 	db_finalize(st);

@@ -398,15 +398,8 @@ static enum at_rc evidence_of(struct db *db, struct arena *a, int64_t learner_id
 		rc = db_step(st, &row);
 		if (rc != AT_OK || !row)
 			break;
-		if (n == cap) {
-			int64_t *grown;
-
-			cap = cap ? cap * 2 : 8;
-			grown = arena_alloc(a, sizeof(*grown) * cap);
-			if (n > 0)
-				memcpy(grown, ids, sizeof(*ids) * n);
-			ids = grown;
-		}
+		ids = arena_reserve(a, ids, n, &cap,
+					     sizeof(*ids));
 		ids[n++] = db_col_i64(st, 0);
 	}
 	r->evidence_ids = ids;
@@ -435,15 +428,8 @@ enum at_rc rating_history(struct db *db, struct arena *a, int64_t learner_id,
 		rc = db_step(st, &row);
 		if (rc != AT_OK || !row)
 			break;
-		if (n == cap) {
-			struct rating_row *grown;
-
-			cap = cap ? cap * 2 : 16;
-			grown = arena_zalloc(a, sizeof(*grown) * cap);
-			if (n > 0)
-				memcpy(grown, v, sizeof(*v) * n);
-			v = grown;
-		}
+		v = arena_reserve(a, v, n, &cap,
+					     sizeof(*v));
 		v[n].id = db_col_i64(st, 0);
 		v[n].rater_id = db_col_i64(st, 1);
 		v[n].rater_role = arena_strdup(a, db_col_text(st, 2));

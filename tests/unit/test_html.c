@@ -87,6 +87,24 @@ static void test_b64url(void **state)
 	arena_free(a);
 }
 
+static void test_arena_reserve(void **state)
+{
+	struct arena *a = arena_new();
+	int64_t *v = NULL;
+	size_t n = 0, cap = 0;
+
+	(void)state;
+	for (int64_t i = 0; i < 1000; i++) {
+		v = arena_reserve(a, v, n, &cap, sizeof(*v));
+		assert_true(n < cap);
+		v[n++] = i * 3;
+	}
+	assert_int_equal(cap, 1024);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(v[i], (int64_t)i * 3);
+	arena_free(a);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -94,6 +112,7 @@ int main(void)
 		cmocka_unit_test(test_urlencode),
 		cmocka_unit_test(test_origin),
 		cmocka_unit_test(test_b64url),
+		cmocka_unit_test(test_arena_reserve),
 	};
 
 	return cmocka_run_group_tests_name("html", tests, NULL, NULL);
