@@ -314,12 +314,76 @@ static const char M2[] =
 	"CREATE INDEX membership_context ON membership(context_id);"
 	"CREATE INDEX rating_observation ON rating(observation_id);";
 
+/* 3: LMS sync — placements of programs in courses (deep linking, AGS line items), rosters
+ * (NRPS), assessor assignments and cohorts, LMS REST credentials and id maps, the outbox. */
+static const char M3[] =
+	"ALTER TABLE platform ADD COLUMN lms_url TEXT NOT NULL DEFAULT '';"	/* REST base */
+	"ALTER TABLE platform ADD COLUMN lms_token TEXT NOT NULL DEFAULT '';"	/* REST token */
+	"ALTER TABLE app_user ADD COLUMN lms_user_id TEXT NOT NULL DEFAULT '';"	/* REST id */
+	"ALTER TABLE app_user ADD COLUMN launched_at BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE context ADD COLUMN lms_course_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE context ADD COLUMN roster_synced_at BIGINT NOT NULL DEFAULT 0;"
+	"ALTER TABLE context ADD COLUMN roster_diff_url TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE resource_link ADD COLUMN lms_assignment_id TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE membership ADD COLUMN source TEXT NOT NULL DEFAULT 'launch';"	/* launch,
+											 * nrps */
+	"ALTER TABLE membership ADD COLUMN active BIGINT NOT NULL DEFAULT 1;"
+	"ALTER TABLE enrolment ADD COLUMN cohort TEXT NOT NULL DEFAULT '';"	/* group */
+	"CREATE TABLE enrolment_assessor ("
+	" enrolment_id BIGINT NOT NULL REFERENCES enrolment(id) ON DELETE CASCADE,"
+	" assessor_id BIGINT NOT NULL REFERENCES app_user(id) ON DELETE CASCADE,"
+	" assigned_by BIGINT REFERENCES app_user(id) ON DELETE SET NULL,"
+	" created_at BIGINT NOT NULL,"
+	" PRIMARY KEY (enrolment_id, assessor_id));"
+	"CREATE INDEX enrolment_assessor_a ON enrolment_assessor(assessor_id);"
+	"CREATE TABLE placement ("
+	" id @ID,"
+	" context_id BIGINT NOT NULL REFERENCES context(id) ON DELETE CASCADE,"
+	" program_id BIGINT NOT NULL REFERENCES program(id) ON DELETE CASCADE,"
+	" checklist_id BIGINT REFERENCES checklist(id) ON DELETE CASCADE,"	/* NULL: program */
+	" resource_id TEXT NOT NULL UNIQUE,"		/* AGS resourceId, found again by it */
+	" title TEXT NOT NULL DEFAULT '',"
+	" link_id TEXT NOT NULL DEFAULT '',"		/* LTI resource link, from the first launch */
+	" lineitem_url TEXT NOT NULL DEFAULT '',"
+	" score_max BIGINT NOT NULL DEFAULT 10000,"	/* hundredths */
+	" created_by BIGINT REFERENCES app_user(id) ON DELETE SET NULL,"
+	" created_at BIGINT NOT NULL);"
+	"CREATE INDEX placement_context ON placement(context_id, program_id);"
+	"CREATE TABLE lms_map ("
+	" platform_id BIGINT NOT NULL REFERENCES platform(id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL,"				/* framework, competency, outcome, ... */
+	" local_key TEXT NOT NULL,"
+	" remote_id TEXT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" PRIMARY KEY (platform_id, kind, local_key));"
+	"CREATE TABLE outbox ("
+	" id @ID,"
+	" platform_id BIGINT NOT NULL REFERENCES platform(id) ON DELETE CASCADE,"
+	" kind TEXT NOT NULL,"				/* score, lineitem, roster, moodle_rating, ... */
+	" order_key TEXT NOT NULL,"			/* same key: delivered in id order */
+	" idem_key TEXT NOT NULL UNIQUE,"		/* enqueueing it again is a no-op */
+	" payload TEXT NOT NULL,"			/* JSON */
+	" status TEXT NOT NULL DEFAULT 'pending',"	/* pending, done, parked, superseded */
+	" attempts BIGINT NOT NULL DEFAULT 0,"
+	" next_at_ms BIGINT NOT NULL,"
+	" lease_owner TEXT NOT NULL DEFAULT '',"
+	" lease_until_ms BIGINT NOT NULL DEFAULT 0,"
+	" last_status BIGINT NOT NULL DEFAULT 0,"	/* last HTTP status, 0: transport error */
+	" last_error TEXT NOT NULL DEFAULT '',"		/* message or (capped) response body */
+	" created_at BIGINT NOT NULL,"
+	" updated_at BIGINT NOT NULL,"
+	" delivered_at BIGINT);"
+	"CREATE INDEX outbox_due ON outbox(status, next_at_ms);"
+	"CREATE INDEX outbox_order ON outbox(order_key, id);"
+	"CREATE INDEX outbox_platform ON outbox(platform_id, status);";
+
 static const struct {
 	int version;
 	const char *sql;
 } migrations[] = {
 	{ 1, M1 },
 	{ 2, M2 },
+	{ 3, M3 },
 };
 
 int migrate_latest(void)

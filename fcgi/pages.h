@@ -14,6 +14,17 @@ void page_app(struct req *r);			/* page_app.c */
 void page_deeplink(struct req *r);		/* page_deeplink.c */
 void page_index(struct req *r);			/* page_app.c */
 
+/* --- pages: learner handlers --- */
+/* --- end of pages: learner handlers --- */
+/* --- pages: assessor handlers --- */
+/* --- end of pages: assessor handlers --- */
+/* --- pages: coordinator handlers --- */
+/* --- end of pages: coordinator handlers --- */
+/* --- pages: admin handlers --- */
+/* --- end of pages: admin handlers --- */
+/* --- pages: sync handlers --- */
+/* --- end of pages: sync handlers --- */
+
 /* The JSON API, /api/v1/... (fcgi/api_*.c; helpers in fcgi/api.h) */
 void api_me(struct req *r);			/* api_me.c */
 /* --- api block A handlers --- */

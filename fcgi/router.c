@@ -30,6 +30,16 @@ static const struct route routes[] = {
 	{ "GET", "/app", page_app, R_SESSION },
 	{ "GET POST", "/lti/deeplink", page_deeplink,
 	  R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	/* --- pages: learner --- */
+	/* --- end of pages: learner --- */
+	/* --- pages: assessor --- */
+	/* --- end of pages: assessor --- */
+	/* --- pages: coordinator --- */
+	/* --- end of pages: coordinator --- */
+	/* --- pages: admin --- */
+	/* --- end of pages: admin --- */
+	/* --- pages: sync --- */
+	/* --- end of pages: sync --- */
 	{ "GET", "/api/v1/me", api_me, R_SESSION },
 	/* --- api block A: programs, frameworks, enrolments, decisions, notes, reports --- */
 	{ "GET", "/api/v1/programs", api_programs, R_SESSION },
