@@ -15,6 +15,15 @@ void page_deeplink(struct req *r);		/* page_deeplink.c */
 void page_index(struct req *r);			/* page_app.c */
 
 /* --- pages: learner handlers --- */
+void page_learner_home(struct req *r);		/* page_learner.c: GET /app for learners */
+void page_learner_enrol(struct req *r);
+void page_learner_enrolment(struct req *r);
+void page_learner_progress(struct req *r);
+void page_learner_self_eval(struct req *r);
+void page_learner_evidence(struct req *r);
+void page_learner_evidence_add(struct req *r);
+void page_learner_record(struct req *r);
+void page_learner_certificate(struct req *r);
 /* --- end of pages: learner handlers --- */
 /* --- pages: assessor handlers --- */
 /* --- end of pages: assessor handlers --- */

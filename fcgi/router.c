@@ -31,6 +31,17 @@ static const struct route routes[] = {
 	{ "GET POST", "/lti/deeplink", page_deeplink,
 	  R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
 	/* --- pages: learner --- */
+	{ "GET", "/app/learner", page_learner_home, R_SESSION },
+	{ "POST", "/app/enrolments", page_learner_enrol, R_SESSION | R_CSRF | R_LEARNER },
+	{ "GET", "/app/enrolments/{id}", page_learner_enrolment, R_SESSION },
+	{ "POST", "/app/enrolments/{id}/progress", page_learner_progress, R_SESSION | R_CSRF },
+	{ "POST", "/app/enrolments/{id}/self-evaluation", page_learner_self_eval,
+	  R_SESSION | R_CSRF },
+	{ "GET", "/app/enrolments/{id}/evidence", page_learner_evidence, R_SESSION },
+	{ "POST", "/app/enrolments/{id}/evidence", page_learner_evidence_add,
+	  R_SESSION | R_CSRF },
+	{ "GET", "/app/enrolments/{id}/record", page_learner_record, R_SESSION },
+	{ "GET", "/app/enrolments/{id}/certificate", page_learner_certificate, R_SESSION },
 	/* --- end of pages: learner --- */
 	/* --- pages: assessor --- */
 	/* --- end of pages: assessor --- */
