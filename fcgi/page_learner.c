@@ -684,6 +684,7 @@ static struct json_object *scorecard_json(struct req *r, const struct view *v,
 		json_object_array_add(fb, x);
 	}
 	put(o, "items", items);
+	put_bool(o, "has_feedback", json_object_array_length(fb) > 0);
 	put(o, "feedback", fb);
 	return o;
 }
@@ -881,15 +882,21 @@ static void put_error(struct req *r, struct json_object *d, const char *key, con
 	put(d, key, e);
 }
 
-/* Only these flash names are shown (?saved=...): never a value from the request. */
+/* The layout's flash line after a POST/redirect/GET (?saved=...): a fixed message per known
+ * name, never a value from the request. */
 static void put_saved(struct req *r, struct json_object *d)
 {
-	static const char *const known[] = { "progress", "link", "note", "self", "enrolled" };
+	static const char *const known[][2] = {
+		{ "progress", "Your progress report is saved." },
+		{ "link", "The link is added to your evidence." },
+		{ "note", "The note is added to your evidence." },
+		{ "enrolled", "You are enrolled. Here is what the program asks of you." },
+	};
 	const char *s = req_param(r, "saved");
 
 	for (size_t i = 0; s != NULL && i < NELEM(known); i++)
-		if (strcmp(s, known[i]) == 0)
-			put_bool(d, arena_printf(r->arena, "saved_%s", known[i]), true);
+		if (strcmp(s, known[i][0]) == 0)
+			put_str(d, "flash", known[i][1]);
 }
 
 static const char *enrolment_url(struct req *r, int64_t id, const char *tail)
@@ -1053,6 +1060,7 @@ static void enrolment_page(struct req *r, struct view *v, int status, const char
 	put(d, "evidence", ev);
 	put_bool(d, "has_evidence", json_object_array_length(ev) > 0);
 	put_int(d, "evidence_pending", (int64_t)pending);
+	put_bool(d, "has_self_evaluations", v->own && json_object_array_length(self) > 0);
 	put(d, "self_evaluations", v->own ? self : NULL);
 	if (!v->own)
 		json_object_put(self);
@@ -1356,7 +1364,7 @@ void page_learner_record(struct req *r)
 		http_error(r, rc, "cannot list decisions");
 		return;
 	}
-	d = page_data(NULL);
+	d = page_data("learner.js");
 	obs = json_object_new_array();
 	for (size_t i = 0; i < v.nobs; i++) {
 		const struct enrolment_obs *o = &v.obs[i];
@@ -1420,7 +1428,7 @@ void page_learner_certificate(struct req *r)
 		not_found(r);
 		return;
 	}
-	d = page_data(NULL);
+	d = page_data("learner.js");
 	put(d, "enrolment", summary_json(r, &v));
 	put(d, "decision", decision_json(r, &v, &v.cur));
 	put_str(d, "certificate", label);
