@@ -864,7 +864,7 @@ static void render(struct req *r, int status, const char *title, const char *nam
 {
 	tmpl_page(r, title, name, data);
 	json_object_put(data);
-	if (status != 200 && r->status == 200)
+	if (status != 200 && r->status < 500)	/* not when rendering failed */
 		http_status(r, status);
 }
 
@@ -975,8 +975,8 @@ static void home(struct req *r, int status, const char *err_field, const char *e
 	put_bool(d, "can_join", json_object_array_length(j.list) > 0 &&
 		 r->sess->s.context_id > 0);
 	put(d, "programs", j.list);
-	if (err_field != NULL)
-		put_error(r, d, "enrol_error", err_field, err_msg);
+	if (err_field != NULL)	/* the layout's alert line: the form may be gone */
+		put_str(d, "error", err_msg);
 	put_saved(r, d);
 	render(r, status, "My programs", "learner/home", d);
 }
