@@ -233,8 +233,15 @@ struct json_object *page_admin_data(struct req *r, const struct admin *ad, const
 	if (done != NULL && req_param_i64(r, "done", 1, INT64_MAX, &id) == AT_OK) {
 		struct json_object *m = done_message(r, id);
 
-		if (m != NULL)
-			json_object_object_add(root, "done", m);
+		struct json_object *t, *l;
+
+		/* the layout shows "flash"; the admin templates list "flash_lines" under it */
+		if (m != NULL && json_object_object_get_ex(m, "text", &t) &&
+		    json_object_object_get_ex(m, "lines", &l)) {
+			json_object_object_add(root, "flash", json_object_get(t));
+			json_object_object_add(root, "flash_lines", json_object_get(l));
+		}
+		json_object_put(m);
 	}
 	return root;
 }
@@ -408,7 +415,7 @@ void page_admin_deployments(struct req *r)
 	struct json_object *data, *form;
 	const char *action = req_param(r, "action");
 	const char *dep = req_param(r, "deployment_id");
-	int64_t now = (int64_t)time(NULL), id;
+	int64_t now = (int64_t)time(NULL);
 	enum at_rc rc;
 	int status;
 

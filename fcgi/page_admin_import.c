@@ -125,18 +125,19 @@ static enum at_rc up_end(void *ud, struct at_err *err)
 }
 
 /*
- * Read the multipart body of r into u (file at most max bytes). Returns AT_OK; AT_TOOBIG
+ * Read the multipart body of r into *out (from r's arena; file at most max bytes). Returns AT_OK; AT_TOOBIG
  * (the file or the body is too large: the rest of the body is not read) or AT_BADREQ
  * (malformed) with err filled.
  */
-static enum at_rc read_upload(struct req *r, size_t max, struct upload *u, struct at_err *err)
+static enum at_rc read_upload(struct req *r, size_t max, struct upload **out, struct at_err *err)
 {
+	struct upload *u = arena_zalloc(r->arena, sizeof(*u));	/* lives as long as r */
 	struct multipart_cb cb = { up_part, up_data, up_end, u };
 	struct multipart *m = NULL;
 	char *chunk;
 	enum at_rc rc;
 
-	memset(u, 0, sizeof(*u));
+	*out = u;
 	u->a = r->arena;
 	u->max = max;
 	buf_init(&u->file, max);
@@ -235,7 +236,7 @@ static struct json_object *fw_form(const struct upload *u, const char *error, bo
 void page_admin_framework_import(struct req *r)
 {
 	struct admin ad;
-	struct upload u;
+	struct upload *u;
 	struct at_err err = { "" };
 	struct framework_import_result res;
 	struct framework fw;
@@ -249,39 +250,39 @@ void page_admin_framework_import(struct req *r)
 		return;
 	rc = read_upload(r, FRAMEWORK_MAX_FILE, &u, &err);
 	if (rc != AT_OK) {
-		frameworks_page(r, &ad, status_of(rc), fw_form(&u, err.msg, true));
+		frameworks_page(r, &ad, status_of(rc), fw_form(u, err.msg, true));
 		return;
 	}
-	if (!u.has_file || u.file.len == 0) {
-		frameworks_page(r, &ad, 400, fw_form(&u, u.has_file ? "The file is empty." :
+	if (!u->has_file || u->file.len == 0) {
+		frameworks_page(r, &ad, 400, fw_form(u, u->has_file ? "The file is empty." :
 					       "Choose a file to import.", true));
 		return;
 	}
-	if (u.format != NULL && strcmp(u.format, "moodle-csv") == 0)
+	if (u->format != NULL && strcmp(u->format, "moodle-csv") == 0)
 		fmt = FRAMEWORK_FMT_MOODLE;
-	else if (u.format != NULL && strcmp(u.format, "case") == 0)
+	else if (u->format != NULL && strcmp(u->format, "case") == 0)
 		fmt = FRAMEWORK_FMT_CASE;
-	else if (u.format != NULL && *u.format != '\0' && strcmp(u.format, "guess") != 0) {
-		frameworks_page(r, &ad, 400, fw_form(&u, "Choose Moodle CSV, CASE JSON or "
+	else if (u->format != NULL && *u->format != '\0' && strcmp(u->format, "guess") != 0) {
+		frameworks_page(r, &ad, 400, fw_form(u, "Choose Moodle CSV, CASE JSON or "
 						      "\"by content\" as the format.", true));
 		return;
 	}
-	data = arena_strndup(r->arena, u.file.data, u.file.len);
+	data = arena_strndup(r->arena, u->file.data, u->file.len);
 	/* The type check: a framework file is UTF-8 text, whatever its name says. */
-	rc = framework_check_text(data, u.file.len, &err);
+	rc = framework_check_text(data, u->file.len, &err);
 	if (rc != AT_OK) {
-		frameworks_page(r, &ad, rc == AT_TOOBIG ? 413 : 415, fw_form(&u, arena_printf(
+		frameworks_page(r, &ad, rc == AT_TOOBIG ? 413 : 415, fw_form(u, arena_printf(
 			r->arena, "This is not a CSV or JSON text file (%s).", err.msg), true));
 		return;
 	}
-	rc = framework_import(g_app.db, r->arena, data, u.file.len, fmt,
-			      u.replace != NULL && *u.replace, (int64_t)time(NULL), &res, &err);
+	rc = framework_import(g_app.db, r->arena, data, u->file.len, fmt,
+			      u->replace != NULL && *u->replace, (int64_t)time(NULL), &res, &err);
 	if (rc != AT_OK) {
 		int st = status_of(rc);
 
 		if (st >= 500)
 			log_msg(0, r->rid, "admin: framework import: %s", err.msg);
-		frameworks_page(r, &ad, st, fw_form(&u, st >= 500 ?
+		frameworks_page(r, &ad, st, fw_form(u, st >= 500 ?
 			"The database could not store the framework: try again." :
 			(err.msg[0] ? err.msg : at_strerror(rc)), true));
 		return;
@@ -290,7 +291,7 @@ void page_admin_framework_import(struct req *r)
 	(void)framework_get(g_app.db, r->arena, res.framework_id, &fw);
 	audit = json_object_new_object();
 	jstr(audit, "idnumber", fw.idnumber);
-	jstr(audit, "filename", u.filename);
+	jstr(audit, "filename", u->filename);
 	jint(audit, "replaced", res.replaced);
 	jint(audit, "competencies", (int64_t)res.ncomps);
 	jint(audit, "created", (int64_t)res.created);
@@ -446,7 +447,7 @@ static const char *rule_name(const struct program *p)
 void page_admin_program_import(struct req *r)
 {
 	struct admin ad;
-	struct upload u;
+	struct upload *u;
 	struct at_err err = { "" };
 	struct jsonschema_report rep;
 	struct program *p = NULL;
@@ -460,30 +461,30 @@ void page_admin_program_import(struct req *r)
 		return;
 	rc = read_upload(r, PROGRAM_MAX_FILE, &u, &err);
 	if (rc != AT_OK) {
-		programs_page(r, &ad, status_of(rc), prog_form(&u, err.msg));
+		programs_page(r, &ad, status_of(rc), prog_form(u, err.msg));
 		return;
 	}
-	validate_only = u.action != NULL && strcmp(u.action, "validate") == 0;
-	if (!u.has_file || u.file.len == 0) {
-		programs_page(r, &ad, 400, prog_form(&u, u.has_file ? "The file is empty." :
+	validate_only = u->action != NULL && strcmp(u->action, "validate") == 0;
+	if (!u->has_file || u->file.len == 0) {
+		programs_page(r, &ad, 400, prog_form(u, u->has_file ? "The file is empty." :
 						       "Choose a program file (JSON)."));
 		return;
 	}
-	text = arena_strndup(r->arena, u.file.data, u.file.len);
-	if (memchr(u.file.data, '\0', u.file.len) != NULL) {
-		programs_page(r, &ad, 415, prog_form(&u, "This is not a JSON text file."));
+	text = arena_strndup(r->arena, u->file.data, u->file.len);
+	if (memchr(u->file.data, '\0', u->file.len) != NULL) {
+		programs_page(r, &ad, 415, prog_form(u, "This is not a JSON text file."));
 		return;
 	}
-	rc = program_parse(r->arena, text, u.file.len, &p, &rep);
+	rc = program_parse(r->arena, text, u->file.len, &p, &rep);
 	if (rc != AT_OK) {
-		form = prog_form(&u, "The program is not valid:");
+		form = prog_form(u, "The program is not valid:");
 		report_into(r, form, &rep);
 		programs_page(r, &ad, rc == AT_BADREQ || rc == AT_TOOBIG ? 400 : status_of(rc),
 			      form);
 		return;
 	}
 	if (validate_only) {
-		form = prog_form(&u, NULL);
+		form = prog_form(u, NULL);
 		jstr(form, "valid", arena_printf(r->arena, "Program %s (version %lld) is valid: "
 						 "%zu checklist%s, %zu tier%s, rule %s. Nothing was "
 						 "imported yet.", p->key, (long long)p->version,
@@ -493,17 +494,17 @@ void page_admin_program_import(struct req *r)
 		programs_page(r, &ad, 0, form);
 		return;
 	}
-	rc = program_import(g_app.db, r->arena, p, u.replace != NULL && *u.replace,
+	rc = program_import(g_app.db, r->arena, p, u->replace != NULL && *u->replace,
 			    (int64_t)time(NULL), &rep);
 	if (rc != AT_OK) {
 		int st = status_of(rc);
 
 		if (st >= 500) {
 			log_msg(0, r->rid, "admin: program import: %s", rep.n ? rep.msg[0] : "");
-			form = prog_form(&u, "The database could not store the program: try "
+			form = prog_form(u, "The database could not store the program: try "
 					 "again.");
 		} else {
-			form = prog_form(&u, "The program could not be imported:");
+			form = prog_form(u, "The program could not be imported:");
 			report_into(r, form, &rep);
 		}
 		programs_page(r, &ad, st, form);
@@ -511,10 +512,10 @@ void page_admin_program_import(struct req *r)
 	}
 	audit = json_object_new_object();
 	jstr(audit, "key", p->key);
-	jstr(audit, "filename", u.filename);
+	jstr(audit, "filename", u->filename);
 	jint(audit, "version", p->version);
 	jint(audit, "checklists", (int64_t)p->n_checklists);
-	jint(audit, "replace", u.replace != NULL && *u.replace);
+	jint(audit, "replace", u->replace != NULL && *u->replace);
 	page_admin_audit(r, &ad, "program.import", "program", p->id, audit, &id);
 	json_object_put(audit);
 	page_admin_done(r, "/app/admin/programs", id);
