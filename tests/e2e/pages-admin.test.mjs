@@ -22,7 +22,7 @@ import { launchBrowser } from '../platform/browser.mjs';
 import { Stack, ROOT } from './stack.mjs';
 import { HOSTILE_NAME } from './helpers.mjs';
 import { Api, sql } from './api-client.mjs';
-import { openInLms, shot, checkA11y, VIEWPORTS } from './pages.mjs';
+import { openInLms, shot, checkA11y, VIEWPORTS, SHOTS } from './pages.mjs';
 
 const T = { timeout: 120000 };
 const ADMIN_PAGES = ['/app/admin', '/app/admin/keys', '/app/admin/frameworks', '/app/admin/programs',
@@ -76,6 +76,21 @@ async function submit(frame, selector) {
   await Promise.all([frame.waitForNavigation({ waitUntil: 'load' }), frame.click(selector)]);
 }
 
+/**
+ * shot() of the LMS page, plus the whole admin page opened top-level in a second tab (the LMS
+ * frame is 640 px high, so its screenshot shows the top of the page only). GET pages only.
+ */
+async function shots(frame, name) {
+  await shot(frame, name);
+  const tab = await browser.context.newPage();
+  try {
+    await tab.goto(frame.url());
+    await tab.screenshot({ path: path.join(SHOTS, `${name}-full.png`), fullPage: true });
+  } finally {
+    await tab.close();
+  }
+}
+
 /** The page text never shows the hostile name unescaped (the raw HTML has no <b>O'Neil). */
 async function assertEscaped(frame, label) {
   const html = await frame.content();
@@ -105,7 +120,7 @@ describe('admin pages in the LMS iframe', () => {
     for (const u of printed) assert.ok(text.includes(u), `tool URL ${u} on the page`);
     await assertEscaped(frame, 'registration');
     await checkA11y(frame, 'registration page');
-    await shot(frame, 'admin-registration');
+    await shots(frame, 'admin-registration');
 
     // Add a deployment; a bad id is refused with the field named and the value kept.
     await frame.fill('#dep-id', 'has a blank');
@@ -186,7 +201,7 @@ describe('admin pages in the LMS iframe', () => {
     assert.equal(cells[2], count);
     assert.ok(Number(count) > 10);
     await assertEscaped(frame, 'frameworks');
-    await shot(frame, 'admin-frameworks-imported');
+    await shots(frame, 'admin-frameworks-imported');
 
     // Importing it again without "replace" is refused; with it, it replaces.
     await frame.setInputFiles('#fw-file', good);
@@ -220,7 +235,7 @@ describe('admin pages in the LMS iframe', () => {
     const text = await frame.locator('main').innerText();
     assert.match(text, /call-certification/);
     await checkA11y(frame, 'programs page');
-    await shot(frame, 'admin-programs');
+    await shots(frame, 'admin-programs');
 
     const badKind = path.join(ROOT, 'tests', 'fixtures', 'programs', 'bad-kind.json');
     const cli = await stack.attest(['program', 'validate', badKind]);
@@ -296,7 +311,7 @@ describe('admin pages in the LMS iframe', () => {
     assert.match(await frame.locator('tbody tr').first().innerText(), /signing/);
     const list = await stack.attest(['keys', 'list']);
     assert.match(list.stdout, new RegExp(`^${kid}  signing `, 'm'));
-    await shot(frame, 'admin-keys-rotated');
+    await shots(frame, 'admin-keys-rotated');
 
     // Retire the old keys now (SQL: time travel), then prune them from the page.
     await sql(stack, `UPDATE tool_key SET retire_at = 1 WHERE kid <> '${kid}'`);
@@ -333,7 +348,7 @@ describe('admin pages in the LMS iframe', () => {
     const html = await frame.content();
     assert.ok(!html.includes('<script>alert(1)'), 'the response body is escaped');
     await checkA11y(frame, 'sync page');
-    await shot(frame, 'admin-sync');
+    await shots(frame, 'admin-sync');
 
     await submit(frame, `button[aria-label="Retry item ${parked}"]`);
     await frame.waitForSelector('.flash');
@@ -364,7 +379,7 @@ describe('admin pages in the LMS iframe', () => {
     }
     await assertEscaped(frame, 'audit');
     await checkA11y(frame, 'audit page');
-    await shot(frame, 'admin-audit');
+    await shots(frame, 'admin-audit');
     // Tampering shows.
     await sql(stack, "UPDATE audit SET data = '{}' WHERE action = 'tool_key.rotate'");
     await frame.goto(frame.url());
