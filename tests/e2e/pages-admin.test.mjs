@@ -171,6 +171,13 @@ describe('admin pages in the LMS iframe', () => {
     await checkA11y(frame, 'frameworks page');
     await shot(frame, 'admin-frameworks');
 
+    // Not text (a PNG named .csv): refused by its content, whatever its name says.
+    const png = path.join(tmp, 'photo.csv');
+    fs.copyFileSync(path.join(ROOT, 'tests', 'fixtures', 'evidence', 'photo.png'), png);
+    await frame.setInputFiles('#fw-file', png);
+    await submit(frame, 'button:has-text("Import")');
+    assert.match(await frame.locator('.import-error').innerText(), /^This is not a CSV or JSON text file \(line \d+: (NUL byte|invalid UTF-8)\)/);
+
     // Broken: the error names line 5 exactly as the CLI does, and nothing is imported.
     await frame.setInputFiles('#fw-file', broken);
     await submit(frame, 'button:has-text("Import")');
