@@ -56,6 +56,8 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 	if (strncasecmp(line, "HTTP/", 5) == 0) {	/* a new response (redirect/100) */
 		c->resp->max_age = -1;
 		c->resp->retry_after = -1;
+		c->resp->link_next = NULL;
+		c->resp->location = NULL;
 		return sz * n;
 	}
 	v = strchr(line, ':');
@@ -73,8 +75,60 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 			c->resp->max_age = parse_num(m + 8);
 	} else if (strcasecmp(line, "Retry-After") == 0) {
 		c->resp->retry_after = parse_num(v);
+	} else if (strcasecmp(line, "Link") == 0) {
+		char *next = httpc_link_rel(c->a, v, "next");
+
+		if (next != NULL)
+			c->resp->link_next = next;
+	} else if (strcasecmp(line, "Location") == 0) {
+		c->resp->location = v;
 	}
 	return sz * n;
+}
+
+/* Link: <url>; rel="next"; foo=bar, <url2>; rel="last prev" — rel may be quoted and hold
+ * several space-separated relation types. */
+char *httpc_link_rel(struct arena *a, const char *value, const char *rel)
+{
+	const char *p = value;
+	size_t rl = strlen(rel);
+
+	while (p != NULL && *p != '\0') {
+		const char *lt = strchr(p, '<'), *gt, *end, *q;
+
+		if (lt == NULL)
+			return NULL;
+		gt = strchr(lt + 1, '>');
+		if (gt == NULL)
+			return NULL;
+		end = strchr(gt, ',');		/* params end at the next link (URLs are <>-quoted) */
+		if (end == NULL)
+			end = gt + strlen(gt);
+		for (q = gt + 1; q < end; q++) {
+			const char *v;
+			size_t vl;
+
+			if (strncasecmp(q, "rel=", 4) != 0)
+				continue;
+			v = q + 4;
+			if (*v == '"')
+				v++;
+			vl = strcspn(v, "\";,");
+			for (const char *w = v; w < v + vl;) {	/* each relation type */
+				size_t wl = strcspn(w, " \";,");
+
+				if (wl == rl && strncasecmp(w, rel, rl) == 0)
+					return arena_strndup(a, lt + 1, (size_t)(gt - lt - 1));
+				w += wl;
+				while (*w == ' ')
+					w++;
+				if (wl == 0)
+					break;
+			}
+		}
+		p = *end ? end + 1 : end;
+	}
+	return NULL;
 }
 
 enum at_rc httpc_request(struct arena *a, const struct httpc_opts *o, const char *method,

@@ -21,7 +21,13 @@ struct httpc_resp {
 	char *content_type;	/* from the arena, or NULL */
 	int64_t max_age;	/* Cache-Control max-age, -1 when absent; 0 for no-store/no-cache */
 	int64_t retry_after;	/* seconds, -1 when absent */
+	char *link_next;	/* the URL of Link: <...>; rel="next" (RFC 8288), or NULL */
+	char *location;		/* the Location header (redirects are not followed), or NULL */
 };
+
+/* The target of the link with relation rel (e.g. "next") in a Link header value, from a;
+ * NULL when there is none. */
+char *httpc_link_rel(struct arena *a, const char *value, const char *rel);
 
 /* One request. method "GET" or "POST"; body may be NULL. headers: NULL-terminated array
  * of "Name: value" lines. Returns AT_OK for any HTTP status (check resp->status);
