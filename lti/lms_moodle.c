@@ -190,11 +190,11 @@ static enum at_rc pick_scale(struct lms_ctx *c, const struct framework_tree *t,
 		int match = 0;
 		enum at_rc rc;
 
-		if (cand[i] == NULL || !lms_util_digits(cand[i]))
+		if (cand[i] == NULL || !lms_util_digits(cand[i]) || strcmp(cand[i], "0") == 0)
 			continue;
 		rc = scale_matches(c, cand[i], &t->fw.scale, &match, res);
-		if (rc != AT_OK)
-			return rc;
+		if (rc != AT_OK && res->verdict != LMS_PARK)
+			return rc;	/* transient: try again later */
 		if (match) {
 			*scaleid = cand[i];
 			return AT_OK;

@@ -109,10 +109,35 @@ int lms_util_http_failed(struct lms_result *res, const char *what, const struct 
 	return 1;
 }
 
+static void put_cb(void *o)
+{
+	json_object_put(o);
+}
+
 struct json_object *lms_util_json(struct arena *a, const char *text, size_t len)
 {
+	size_t b = 0, e = len;
+	struct json_object *o = NULL;
+
 	if (text == NULL || len == 0)
 		return NULL;
+	/* bare literals (Moodle answers true, false or null for some functions), which the
+	 * tokener cannot finish without a terminator */
+	while (b < e && (text[b] == ' ' || text[b] == '\n' || text[b] == '\r' || text[b] == '\t'))
+		b++;
+	while (e > b && (text[e - 1] == ' ' || text[e - 1] == '\n' || text[e - 1] == '\r' ||
+			 text[e - 1] == '\t'))
+		e--;
+	if (e - b == 4 && strncmp(text + b, "true", 4) == 0)
+		o = json_object_new_boolean(1);
+	else if (e - b == 5 && strncmp(text + b, "false", 5) == 0)
+		o = json_object_new_boolean(0);
+	else if (e - b == 4 && strncmp(text + b, "null", 4) == 0)
+		o = json_object_new_string("");	/* json-c has no null object */
+	if (o != NULL) {
+		arena_on_free(a, put_cb, o);
+		return o;
+	}
 	return jsonx_parse(a, text, len, 64, NULL);
 }
 
