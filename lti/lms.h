@@ -50,6 +50,7 @@ struct lms_result {
 	long http_status;		/* 0: no HTTP answer */
 	int64_t retry_after_ms;		/* from Retry-After, -1 when absent */
 	char error[1024];		/* plain text; the (capped) response body when parked */
+	void *state;			/* the handler's own, from prepare to finish (arena) */
 };
 
 struct lms_req {
@@ -66,7 +67,15 @@ struct lms_ctx {
 	const struct httpc_opts *http;
 	int64_t now_ms;
 	void *tokens;			/* the worker's access-token cache (lti/lti_svc.h) */
+	const char *base_url;		/* Attest's public URL (evidence links) */
 };
+
+/* Shared by the handlers (lti/sync.c): the verdict for an HTTP answer — 2xx DONE; 408, 425,
+ * 429 and 5xx RETRY (Retry-After kept); other statuses PARK with the capped body. A
+ * transport error (rc != AT_OK) is RETRY. */
+void lms_judge(enum at_rc rc, const struct httpc_resp *resp, struct lms_result *res);
+/* The handler of kind, NULL when none is linked in. */
+const struct lms_handler *lms_handler_of(const char *kind);
 
 struct lms_handler {
 	const char *kind;
