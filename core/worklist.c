@@ -1,7 +1,9 @@
 /* worklist.c: an assessor's learners in one course and what waits for them; the rating
  * scales of a checklist's rating items. One SELECT per list (no query per learner). */
+#include <json-c/json.h>
 #include <string.h>
 
+#include "core/jsonx.h"
 #include "core/worklist.h"
 
 #define NAME(u) "COALESCE(NULLIF(" u ".name, ''), NULLIF(TRIM(" u ".given_name || ' ' || " \
@@ -173,6 +175,194 @@ enum at_rc worklist_scales(struct db *db, struct arena *a, int64_t checklist_id,
 		(*n)++;
 	}
 	*out = v;
+	goto out;
+dberr:
+	at_fail(err, rc, "%s", db_errmsg(db));
+out:
+	db_finalize(st);
+	return rc;
+}
+
+static const char SQL_CHECKLIST[] =
+	"SELECT id, program_id, key, title, pass_mark, max_score, definition FROM checklist"
+	" WHERE id = ?1";
+static const char SQL_CHECKLISTS[] =
+	"SELECT id, program_id, key, title, pass_mark, max_score, definition FROM checklist"
+	" WHERE program_id = ?1 ORDER BY id";
+static const char SQL_ITEMS[] =
+	"SELECT key, label, kind, weight, max_points, critical, required FROM checklist_item"
+	" WHERE checklist_id = ?1 ORDER BY position, id";
+
+static const char *jstr(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	if (o != NULL && json_object_object_get_ex(o, k, &v) &&
+	    json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+static bool jtrue(struct json_object *o, const char *k)
+{
+	struct json_object *v;
+
+	return o != NULL && json_object_object_get_ex(o, k, &v) &&
+	       json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v);
+}
+
+/* Read the columns of SQL_CHECKLIST(S) and the definition's raters, description and
+ * feedback fields. */
+static enum at_rc read_checklist(struct db_stmt *st, struct arena *a,
+				 struct worklist_checklist *c, struct at_err *err)
+{
+	const char *def = db_col_text(st, 6);
+	struct json_object *root, *list;
+
+	memset(c, 0, sizeof(*c));
+	c->id = db_col_i64(st, 0);
+	c->program_id = db_col_i64(st, 1);
+	c->key = dup(a, db_col_text(st, 2));
+	c->title = dup(a, db_col_text(st, 3));
+	c->pass_mark = db_col_i64(st, 4);
+	c->max_score = db_col_i64(st, 5) > 0 ? db_col_i64(st, 5) : 10000;
+	root = def != NULL && strlen(def) < (1u << 20) ?
+	       jsonx_parse(a, def, strlen(def), 32, NULL) : NULL;
+	if (root == NULL || !json_object_is_type(root, json_type_object))
+		return at_fail(err, AT_BADREQ, "checklist %lld: definition is not a JSON object",
+			       (long long)c->id);
+	c->description = dup(a, jstr(root, "description"));
+	c->by_assessor = true;
+	if (json_object_object_get_ex(root, "raters", &list) &&
+	    json_object_is_type(list, json_type_array)) {
+		c->by_assessor = false;
+		for (size_t i = 0; i < json_object_array_length(list); i++) {
+			const char *r = json_object_get_string(json_object_array_get_idx(list, i));
+
+			if (r != NULL && strcmp(r, "assessor") == 0)
+				c->by_assessor = true;
+			if (r != NULL && strcmp(r, "self") == 0)
+				c->by_self = true;
+		}
+	}
+	if (json_object_object_get_ex(root, "feedback", &list) &&
+	    json_object_is_type(list, json_type_array)) {
+		size_t n = json_object_array_length(list);
+
+		c->fields = arena_zalloc(a, sizeof(*c->fields) * (n ? n : 1));
+		for (size_t i = 0; i < n; i++) {
+			struct json_object *e = json_object_array_get_idx(list, i);
+			struct worklist_field *f = &c->fields[c->nfields];
+
+			if (jstr(e, "key") == NULL)
+				continue;
+			f->key = dup(a, jstr(e, "key"));
+			f->label = dup(a, jstr(e, "label") ? jstr(e, "label") : f->key);
+			f->help = dup(a, jstr(e, "help"));
+			f->required = jtrue(e, "required");
+			c->nfields++;
+		}
+	}
+	return AT_OK;
+}
+
+enum at_rc worklist_checklists(struct db *db, struct arena *a, int64_t program_id,
+			       struct worklist_checklist **out, size_t *n, struct at_err *err)
+{
+	struct db_stmt *st = NULL;
+	struct worklist_checklist *v = NULL;
+	size_t cap = 0;
+	bool row;
+	enum at_rc rc;
+
+	*out = NULL;
+	*n = 0;
+	rc = db_prepare(db, SQL_CHECKLISTS, &st);
+	if (rc != AT_OK)
+		goto dberr;
+	db_bind_i64(st, 1, program_id);
+	for (;;) {
+		rc = db_step(st, &row);
+		if (rc != AT_OK)
+			goto dberr;
+		if (!row)
+			break;
+		v = arena_reserve(a, v, *n, &cap, sizeof(*v));
+		rc = read_checklist(st, a, &v[*n], err);
+		if (rc != AT_OK)
+			goto out;
+		(*n)++;
+	}
+	*out = v;
+	goto out;
+dberr:
+	at_fail(err, rc, "%s", db_errmsg(db));
+out:
+	db_finalize(st);
+	return rc;
+}
+
+enum at_rc worklist_checklist(struct db *db, struct arena *a, int64_t id,
+			      struct worklist_checklist *out, struct at_err *err)
+{
+	struct db_stmt *st = NULL;
+	struct worklist_scale *sc = NULL;
+	size_t cap = 0, nsc = 0;
+	bool row;
+	enum at_rc rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = db_prepare(db, SQL_CHECKLIST, &st);
+	if (rc != AT_OK)
+		goto dberr;
+	db_bind_i64(st, 1, id);
+	rc = db_step(st, &row);
+	if (rc != AT_OK)
+		goto dberr;
+	if (!row) {
+		rc = at_fail(err, AT_NOTFOUND, "no such checklist");
+		goto out;
+	}
+	rc = read_checklist(st, a, out, err);
+	if (rc != AT_OK)
+		goto out;
+	db_finalize(st);
+	st = NULL;
+	rc = db_prepare(db, SQL_ITEMS, &st);
+	if (rc != AT_OK)
+		goto dberr;
+	db_bind_i64(st, 1, id);
+	for (;;) {
+		struct worklist_item *it;
+
+		rc = db_step(st, &row);
+		if (rc != AT_OK)
+			goto dberr;
+		if (!row)
+			break;
+		out->items = arena_reserve(a, out->items, out->nitems, &cap, sizeof(*out->items));
+		it = &out->items[out->nitems++];
+		memset(it, 0, sizeof(*it));
+		it->key = dup(a, db_col_text(st, 0));
+		it->label = dup(a, db_col_text(st, 1));
+		it->kind = dup(a, db_col_text(st, 2));
+		it->weight = db_col_i64(st, 3);
+		it->max_points = db_col_i64(st, 4);
+		it->critical = db_col_i64(st, 5) != 0;
+		it->required = db_col_i64(st, 6) != 0;
+	}
+	db_finalize(st);
+	st = NULL;
+	rc = worklist_scales(db, a, id, &sc, &nsc, err);
+	if (rc != AT_OK)
+		goto out;
+	for (size_t k = 0; k < nsc; k++)
+		for (size_t i = 0; i < out->nitems; i++)
+			if (strcmp(out->items[i].key, sc[k].item_key) == 0) {
+				out->items[i].has_scale = true;
+				out->items[i].scale = sc[k].scale;
+				out->items[i].proficient_from = sc[k].proficient_from;
+			}
 	goto out;
 dberr:
 	at_fail(err, rc, "%s", db_errmsg(db));

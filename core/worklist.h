@@ -62,4 +62,40 @@ struct worklist_scale {
 enum at_rc worklist_scales(struct db *db, struct arena *a, int64_t checklist_id,
 			   struct worklist_scale **out, size_t *n, struct at_err *err);
 
+/* One checklist as a page draws it: the stored items (in position order) with the rating
+ * scale of each rating item, and the feedback fields of its definition. */
+struct worklist_item {
+	const char *key, *label, *kind;	/* kind: yesno, rating, points, comment */
+	int64_t weight, max_points;	/* hundredths */
+	bool critical, required;
+	bool has_scale;			/* rating items linked to a competency */
+	struct rating_scale scale;
+	int64_t proficient_from;
+};
+
+struct worklist_field {
+	const char *key, *label, *help;
+	bool required;
+};
+
+struct worklist_checklist {
+	int64_t id, program_id;
+	const char *key, *title, *description;
+	int64_t pass_mark, max_score;	/* hundredths; max_score 0 in storage reads as 100.00 */
+	bool by_assessor, by_self;	/* "raters"; absent means assessors only */
+	struct worklist_item *items;
+	size_t nitems;
+	struct worklist_field *fields;
+	size_t nfields;
+};
+
+/* Load checklist id with its items and feedback fields, from a. AT_NOTFOUND; AT_BADREQ for
+ * a stored definition that is not a JSON object or a malformed scale. */
+enum at_rc worklist_checklist(struct db *db, struct arena *a, int64_t id,
+			      struct worklist_checklist *out, struct at_err *err);
+
+/* The checklists of program_id (id order) without their items: id, key, title, raters. */
+enum at_rc worklist_checklists(struct db *db, struct arena *a, int64_t program_id,
+			       struct worklist_checklist **out, size_t *n, struct at_err *err);
+
 #endif

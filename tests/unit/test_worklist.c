@@ -48,7 +48,10 @@ static const char SEED[] =
 	"INSERT INTO program (id, key, title, definition, created_at, updated_at) VALUES"
 	" (1, 'call', 'Call certification', '{}', 1, 1);"
 	"INSERT INTO checklist (id, program_id, key, title, pass_mark, max_score, definition)"
-	" VALUES (1, 1, 'call', 'Call', 8500, 10000, '{}'), (2, 1, 'other', 'Other', 0, 0, '{}');"
+	" VALUES (1, 1, 'call', 'Call', 8500, 10000, '{\"description\":\"One call\","
+	"\"feedback\":[{\"key\":\"went_well\",\"label\":\"What went well\",\"help\":\"Be kind\","
+	"\"required\":true},{\"key\":\"improve\"},{\"label\":\"no key\"}]}'),"
+	" (2, 1, 'other', 'Other', 0, 0, '{\"raters\":[\"self\"]}');"
 	"INSERT INTO checklist_item (id, checklist_id, key, position, kind, label, weight,"
 	" max_points, critical, required) VALUES"
 	" (1, 1, 'greet', 1, 'yesno', 'Greets', 100, 0, 1, 1),"
@@ -247,16 +250,62 @@ static void test_scales(void **state)
 	assert_int_equal(worklist_scales(f->db, f->a, 1, &s, &n, &err), AT_BADREQ);
 }
 
+static void test_checklist(void **state)
+{
+	struct fx *f = *state;
+	struct at_err err = { "" };
+	struct worklist_checklist c, *v;
+	size_t n;
+
+	assert_int_equal(worklist_checklist(f->db, f->a, 1, &c, &err), AT_OK);
+	assert_string_equal(c.key, "call");
+	assert_string_equal(c.title, "Call");
+	assert_string_equal(c.description, "One call");
+	assert_int_equal(c.pass_mark, 8500);
+	assert_int_equal(c.max_score, 10000);
+	assert_true(c.by_assessor);
+	assert_false(c.by_self);
+	assert_int_equal(c.nitems, 4);
+	assert_string_equal(c.items[0].key, "greet");
+	assert_true(c.items[0].critical);
+	assert_false(c.items[0].has_scale);
+	assert_string_equal(c.items[1].key, "tone");
+	assert_true(c.items[1].has_scale);
+	assert_int_equal(c.items[1].scale.n, 4);
+	assert_string_equal(c.items[3].key, "unlinked");
+	assert_false(c.items[3].has_scale);
+	assert_false(c.items[3].required);
+	assert_int_equal(c.nfields, 2);		/* the entry without a key is skipped */
+	assert_string_equal(c.fields[0].label, "What went well");
+	assert_string_equal(c.fields[0].help, "Be kind");
+	assert_true(c.fields[0].required);
+	assert_string_equal(c.fields[1].label, "improve");	/* no label: the key */
+	assert_false(c.fields[1].required);
+	assert_int_equal(worklist_checklist(f->db, f->a, 2, &c, &err), AT_OK);
+	assert_int_equal(c.max_score, 10000);	/* 0 in storage reads as 100 */
+	assert_false(c.by_assessor);
+	assert_true(c.by_self);
+	assert_int_equal(worklist_checklist(f->db, f->a, 99, &c, &err), AT_NOTFOUND);
+	assert_int_equal(worklist_checklists(f->db, f->a, 1, &v, &n, &err), AT_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].key, "call");
+	assert_string_equal(v[1].key, "other");
+	assert_int_equal(v[1].nitems, 0);
+	assert_int_equal(db_exec(f->db, "UPDATE checklist SET definition = '[1]' WHERE id = 2"),
+			 AT_OK);
+	assert_int_equal(worklist_checklist(f->db, f->a, 2, &c, &err), AT_BADREQ);
+}
+
 #define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
 #define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest sqlite[] = {
-		SQ(test_who_and_order), SQ(test_waiting), SQ(test_scales),
+		SQ(test_who_and_order), SQ(test_waiting), SQ(test_scales), SQ(test_checklist),
 	};
 	const struct CMUnitTest pg[] = {
-		PG(test_who_and_order), PG(test_waiting), PG(test_scales),
+		PG(test_who_and_order), PG(test_waiting), PG(test_scales), PG(test_checklist),
 	};
 	int rc = cmocka_run_group_tests_name("worklist_sqlite", sqlite, NULL, NULL);
 
