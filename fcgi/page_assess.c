@@ -338,12 +338,12 @@ void page_assess_observe(struct req *r)
 	put_bool(d, "role_second", p_role && strcmp(p_role, "second") == 0);
 	put_bool(d, "role_expert", p_role && strcmp(p_role, "expert") == 0);
 	put_str(d, "client_key", p_ck != NULL ? p_ck : token_random(r->arena, 18));
-	if (error != NULL) {
-		struct json_object *x = json_object_new_object();
-
-		put_str(x, "message", error);
-		put_str(x, "field", error_field);
-		json_object_object_add(d, "error", x);
+	if (error != NULL) {	/* the layout shows "error"; the form marks the field */
+		put_str(d, "error", error);
+		put_str(d, "error_field", error_field);
+		put_bool(d, "error_checklist", error_field && strcmp(error_field, "checklist") == 0);
+		put_bool(d, "error_session_key",
+			 error_field && strcmp(error_field, "session_key") == 0);
 	}
 	render(r, error ? 400 : 200, "Start an observation", "assess/observe", d);
 }
@@ -649,15 +649,25 @@ static void show_obs(struct req *r, const struct view *v, int status, bool revie
 		json_object_array_add(js, json_object_new_string("checklist.js"));
 		json_object_object_add(d, "js", js);
 	}
-	if (err_msg != NULL) {
-		struct json_object *x = json_object_new_object();
+	put_bool(d, "has_fields", v->c.nfields > 0);
+	if (err_field != NULL) {	/* mark the item the error names */
+		struct json_object *items = json_object_object_get(d, "items");
 
-		put_str(x, "message", err_msg);
-		put_str(x, "field", err_field);
-		json_object_object_add(d, "error", x);
+		for (size_t i = 0; i < json_object_array_length(items); i++) {
+			struct json_object *it = json_object_array_get_idx(items, i);
+
+			put_bool(it, "bad", strcmp(json_object_get_string(
+				json_object_object_get(it, "key")), err_field) == 0);
+		}
+	}
+	if (err_msg != NULL) {	/* the layout shows "error" */
+		put_str(d, "error", err_msg);
+		put_str(d, "error_field", err_field);
+		put_bool(d, "error_reason", err_field && strcmp(err_field, "reason") == 0);
+	} else if (req_param(r, "saved") != NULL && v->editable) {
+		put_str(d, "flash", "Saved.");
 	}
 	put_str(d, "reason", reason);
-	put_bool(d, "saved", req_param(r, "saved") != NULL && err_msg == NULL);
 	title = arena_printf(r->arena, "%s%s: %s", v->c.title,
 			     v->self ? " (self-evaluation)" : "", v->e.learner_name);
 	render(r, status, title, "assess/checklist", d);

@@ -104,7 +104,8 @@ static void show(struct req *r, const struct evidence *e, int status, const char
 	put_bool(d, "chose_reject", decision != NULL && strcmp(decision, "reject") == 0);
 	if (error != NULL)
 		put_str(d, "error", error);
-	put_bool(d, "done", req_param(r, "done") != NULL && error == NULL);
+	if (req_param(r, "done") != NULL && error == NULL)
+		put_str(d, "flash", "Review recorded.");
 	json_object_array_add(css, json_object_new_string("assess.css"));
 	json_object_object_add(d, "css", css);
 	if (status != 200)
