@@ -210,13 +210,20 @@ function start() {
   let inflight = null;
   let again = false;
 
+  // Items sent: those answered or commented now, and those that were (so that clearing one
+  // reaches the server); untouched items are left out rather than stored as empty rows.
+  const has = (a) => !!a && ((a.value !== null && a.value !== undefined) || !!a.text);
+  const known = new Set(ITEMS.filter((it) => has(st.answers[it.key])).map((it) => it.key));
   function body(d) {
-    const answers = ITEMS.map((it) => {
+    const answers = [];
+    for (const it of ITEMS) {
       const a = d.answers[it.key] || { value: null, text: '' };
+      if (has(a)) known.add(it.key);
+      if (!known.has(it.key)) continue;
       const x = { item: it.key, text: a.text || '' };
       if (it.kind !== 'comment') x.value = a.value === undefined ? null : a.value;
-      return x;
-    });
+      answers.push(x);
+    }
     return JSON.stringify({ answers, feedback: d.feedback });
   }
 
