@@ -17,6 +17,12 @@ void page_index(struct req *r);			/* page_app.c */
 /* --- pages: learner handlers --- */
 /* --- end of pages: learner handlers --- */
 /* --- pages: assessor handlers --- */
+void page_assess_list(struct req *r);		/* page_assess.c: GET /app/assess */
+void page_assess_observe(struct req *r);	/* page_assess.c */
+void page_assess_obs(struct req *r);		/* page_assess.c: the checklist page */
+void page_assess_amend(struct req *r);		/* page_assess.c */
+void page_assess_compare(struct req *r);	/* page_assess.c */
+void page_assess_evidence(struct req *r);	/* page_review.c */
 /* --- end of pages: assessor handlers --- */
 /* --- pages: coordinator handlers --- */
 /* --- end of pages: coordinator handlers --- */

@@ -33,6 +33,13 @@ static const struct route routes[] = {
 	/* --- pages: learner --- */
 	/* --- end of pages: learner --- */
 	/* --- pages: assessor --- */
+	{ "GET", "/app/assess", page_assess_list, R_SESSION | R_ASSESSOR | R_ADMIN },
+	{ "GET POST", "/app/enrolments/{id}/observe", page_assess_observe,
+	  R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "GET POST", "/app/observations/{id}", page_assess_obs, R_SESSION | R_CSRF },
+	{ "POST", "/app/observations/{id}/amend", page_assess_amend, R_SESSION | R_CSRF },
+	{ "GET", "/app/observations/{id}/compare", page_assess_compare, R_SESSION },
+	{ "GET POST", "/app/evidence/{id}", page_assess_evidence, R_SESSION | R_CSRF },
 	/* --- end of pages: assessor --- */
 	/* --- pages: coordinator --- */
 	/* --- end of pages: coordinator --- */
