@@ -221,8 +221,9 @@ static enum at_rc read_rows(struct db *db, struct arena *a, const struct program
 		memset(x, 0, sizeof(*x));
 		x->user_id = db_col_i64(st, 0);
 		x->name = arena_strdup(a, db_col_text(st, 1));
-		x->roster_only = db_col_i64(st, 2) == 0;
 		x->source = arena_strdup(a, db_col_text(st, 3));
+		/* launched_at is set by launches; a membership made by a launch says so too */
+		x->roster_only = db_col_i64(st, 2) == 0 && strcmp(x->source, "launch") != 0;
 		x->member = db_col_i64(st, 4) != 0;
 		ectx = db_col_i64(st, 6);
 		x->status = "";

@@ -55,7 +55,8 @@ bool dashboard_program_in_course(struct db *db, int64_t program_id, int64_t cont
 struct dashboard_row {
 	int64_t user_id;
 	const char *name;
-	bool roster_only;	/* never launched (app_user.launched_at = 0) */
+	bool roster_only;	/* never launched: app_user.launched_at = 0 and the membership
+				 * came from the roster (source other than "launch") */
 	bool member;		/* an active learner membership of the course */
 	const char *source;	/* membership.source ("launch", "nrps"), "" without one */
 	int64_t enrolment_id;	/* 0: not enrolled in the program */

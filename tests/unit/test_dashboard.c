@@ -18,7 +18,7 @@
 #include "core/dashboard.h"
 #include "tests/unit/support/testdb.h"
 
-/* Users: 1 Ada (launched), 2 Ben (roster only, nrps), 3 Cat (launched), 4 Tess (assessor),
+/* Users: 1 Ada (launched), 2 Ben (roster only, nrps), 3 Cat (launched before launched_at), 4 Tess (assessor),
  * 5 Otto (learner of course 2 only), 6 Dan (enrolled via course 2, member of both),
  * 7 Tom (assessor of course 2 only), 8 Wes (withdrawn from course 1: inactive member). */
 enum { ADA = 1, BEN = 2, CAT = 3, TESS = 4, OTTO = 5, DAN = 6, TOM = 7, WES = 8, C1 = 1, C2 = 2 };
@@ -31,7 +31,7 @@ static const char SEED[] =
 	TESTDB_PLATFORM_SQL
 	"INSERT INTO app_user (platform_id, sub, name, given_name, family_name, created_at,"
 	" updated_at, launched_at) VALUES (1, 'a', 'Ada Agent', '', '', 1, 1, 5),"
-	" (1, 'b', '', 'Ben', 'Baker', 1, 1, 0), (1, 'c', 'Cat <b>Nguyen</b>', '', '', 1, 1, 5),"
+	" (1, 'b', '', 'Ben', 'Baker', 1, 1, 0), (1, 'c', 'Cat <b>Nguyen</b>', '', '', 1, 1, 0),"
 	" (1, 't', 'Tess Teacher', '', '', 1, 1, 5), (1, 'o', 'Otto Outsider', '', '', 1, 1, 5),"
 	" (1, 'd', 'Dan Dual', '', '', 1, 1, 5), (1, 'tt', 'Tom Teacher', '', '', 1, 1, 5),"
 	" (1, 'w', 'Wes Withdrawn', '', '', 1, 1, 5);"
@@ -182,6 +182,7 @@ static void test_rows(void **state)
 	assert_string_equal(v[1].source, "nrps");
 	assert_false(v[0].roster_only);
 	assert_string_equal(v[2].name, "Cat <b>Nguyen</b>");
+	assert_false(v[2].roster_only);	/* launched_at unset, but a launch made the membership */
 	assert_string_equal(v[3].name, "Dan Dual");
 	for (size_t i = 0; i < n; i++) {
 		assert_int_equal(v[i].enrolment_id, 0);
