@@ -158,6 +158,8 @@ describe('coordinator pages in the LMS iframe', () => {
     assert.match(await rowOf('Ben Okafor').innerText(), /5 \(3 passed\)/);
     assert.match(await frame.locator('dl.summary').innerText(), /Decisions waiting for confirmation\s+1/);
     await shot(page, 'coord-program-dashboard');
+    await frame.locator('table.roster').scrollIntoViewIfNeeded();
+    await shot(page, 'coord-program-roster');
     await checkA11y(frame, 'program dashboard');
   });
 
@@ -326,6 +328,10 @@ describe('coordinator pages in the LMS iframe', () => {
     assert.equal(bars[11], `Week of ${monday()}: 7 of 10 observations passed (70%)`);
     assert.deepEqual(await frame.locator('svg.passrates g.bar').last().locator('text').allTextContents(), ['70%', monday().slice(5), 'n=10']);
     await shot(page, 'coord-reports');
+    await svg.scrollIntoViewIfNeeded();
+    await shot(page, 'coord-reports-heatmap');
+    await frame.locator('svg.passrates').scrollIntoViewIfNeeded();
+    await shot(page, 'coord-reports-passrates');
     await checkA11y(frame, 'reports');
 
     // The same numbers as CSV.
