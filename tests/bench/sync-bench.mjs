@@ -40,7 +40,7 @@ const N = Number(opt.items);
 const L = Number(opt.learners);
 const batches = opt.batches.split(',').map(Number);
 
-const stack = await Stack.start({ name: 'sync-bench', db: opt.db, env: { ATTEST_LOG_LEVEL: '1' } });
+const stack = await Stack.start({ name: 'sync-bench', db: opt.db, env: { ATTEST_LOG_LEVEL: '1', ATTEST_SYNC_WORKER: '0' } });
 const moodle = await Platform.start({ flavor: 'moodle' });
 let connections = 0;
 moodle.server.on('connection', () => { connections++; });

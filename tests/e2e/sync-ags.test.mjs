@@ -26,7 +26,7 @@ describe('sync: AGS line items and scores, NRPS roster (Moodle)', () => {
   const learners = {};
 
   before(async () => {
-    [stack, moodle] = await Promise.all([Stack.start({ name: 'sync-ags' }), Platform.start({ flavor: 'moodle' })]);
+    [stack, moodle] = await Promise.all([Stack.start({ name: 'sync-ags', env: { ATTEST_SYNC_WORKER: '0' } }), Platform.start({ flavor: 'moodle' })]);
     const reg = await moodle.dynamicRegister(`${stack.baseUrl}/lti/register`);
     assert.equal(reg.registration?.status, 200, 'registration failed');
     moodle.nrpsPageSize = 2;
@@ -232,7 +232,7 @@ describe('sync: Canvas — submission extension and $Canvas.* ids', () => {
   let canvas;
 
   before(async () => {
-    [stack, canvas] = await Promise.all([Stack.start({ name: 'sync-canvas' }), Platform.start({ flavor: 'canvas' })]);
+    [stack, canvas] = await Promise.all([Stack.start({ name: 'sync-canvas', env: { ATTEST_SYNC_WORKER: '0' } }), Platform.start({ flavor: 'canvas' })]);
     const reg = await canvas.dynamicRegister(`${stack.baseUrl}/lti/register`);
     assert.equal(reg.registration?.status, 200, 'registration failed');
   });

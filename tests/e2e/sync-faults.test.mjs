@@ -51,7 +51,7 @@ describe('sync faults (SQLite)', () => {
 
   before(async () => {
     [stack, moodle] = await Promise.all([
-      Stack.start({ name: 'sync-faults', env: { ATTEST_LMS_TOTAL_MS: '1500', ATTEST_LMS_CONNECT_MS: '1000' } }),
+      Stack.start({ name: 'sync-faults', env: { ATTEST_SYNC_WORKER: '0', ATTEST_LMS_TOTAL_MS: '1500', ATTEST_LMS_CONNECT_MS: '1000' } }),
       Platform.start({ flavor: 'moodle' }),
     ]);
     const reg = await moodle.dynamicRegister(`${stack.baseUrl}/lti/register`);
@@ -161,7 +161,7 @@ describe('sync: two workers over one PostgreSQL', () => {
   let moodle;
 
   before(async () => {
-    [stack, moodle] = await Promise.all([Stack.start({ name: 'sync-pg', db: 'pg' }), Platform.start({ flavor: 'moodle' })]);
+    [stack, moodle] = await Promise.all([Stack.start({ name: 'sync-pg', db: 'pg', env: { ATTEST_SYNC_WORKER: '0' } }), Platform.start({ flavor: 'moodle' })]);
     const reg = await moodle.dynamicRegister(`${stack.baseUrl}/lti/register`);
     assert.equal(reg.registration?.status, 200, 'registration failed');
   });
