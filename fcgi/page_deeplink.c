@@ -155,7 +155,7 @@ static void picker(struct req *r)
 			html(r, "<label class='choice'><input type='radio' name='item' value='");
 		html_attr(r, items[i].id);
 		html(r, "'");
-		if (i == 0 && !multiple)
+		if (i == 0)	/* the course overview, as before programs existed */
 			html(r, " checked");
 		html(r, "> <strong>");
 		html_txt(r, items[i].title);
