@@ -39,7 +39,7 @@ export async function deepLink(p, stack, { courseId, choose, user = { sub: 'dl-t
   assert.equal(url.pathname, '/lti/deeplink');
   const picker = await httpRequest(url.href);
   assert.equal(picker.status, 200, `picker: ${picker.status} ${htmlText(picker.body).slice(0, 300)}`);
-  const items = [...picker.body.matchAll(/name='item' value='([^']+)'> <strong>([^<]*)<\/strong>/g)].map((m) => ({ value: m[1], title: m[2] }));
+  const items = [...picker.body.matchAll(/name='item' value='([^']+)'(?: checked)?> <strong>([^<]*)<\/strong>/g)].map((m) => ({ value: m[1], title: m[2] }));
   const form = parseForms(picker.body, url.href)[0];
   const fields = new URLSearchParams();
   for (const [k, v] of form.fields) if (k !== 'item') fields.append(k, v);
