@@ -81,7 +81,7 @@ describe('sync: AGS line items and scores, NRPS roster (Moodle)', () => {
     assert.equal(byLink[checklist.linkId], moodle.lineItems.get(checklist.lineItemId).url);
     assert.match(byLink[program.linkId], /\/lineitem\?type_id=\d+$/);
     assert.equal(await sql(stack, "SELECT lms_course_id FROM context WHERE context_id = '31'"), C);
-    assert.equal(await sql(stack, "SELECT lms_user_id || ':' || (launched_at > 0) FROM app_user WHERE sub = 'l1'"), 'l1:1');
+    assert.equal(await sql(stack, "SELECT lms_user_id || ':' || CASE WHEN launched_at > 0 THEN 1 ELSE 0 END FROM app_user WHERE sub = 'l1'"), 'l1:1');
   });
 
   test('the roster comes in over NRPS, page by page: learners who never launched appear', async () => {
