@@ -7,12 +7,15 @@
 #include "core/cfg.h"
 #include "core/db.h"
 
+struct tmpl_set;
+
 struct app {
 	struct cfg cfg;
 	struct db *db;		/* this process's connection */
 	const char *conf_path;
 	char *frame_ancestors;	/* cached CSP frame-ancestors value */
 	int64_t frame_ancestors_at;
+	struct tmpl_set *tmpl;	/* page templates (fcgi/tmpl.h), loaded before the first accept */
 };
 
 extern struct app g_app;

@@ -125,7 +125,8 @@ void http_html_headers(struct req *r)
 	else
 		fa = origins_frame_ancestors();
 	snprintf(csp, sizeof(csp),
-		 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+		 "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+		 "media-src 'self' blob:; "
 		 "form-action *; base-uri 'none'; object-src 'none'; frame-ancestors %s", fa);
 	(void)http_header(r, "Content-Type", "text/html; charset=utf-8");
 	(void)http_header(r, "Content-Security-Policy", csp);

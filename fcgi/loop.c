@@ -17,6 +17,7 @@
 #include "fcgi/http.h"
 #include "fcgi/loop.h"
 #include "fcgi/router.h"
+#include "fcgi/tmpl.h"
 #include "lti/httpc.h"
 
 static volatile sig_atomic_t g_stop;
@@ -231,8 +232,12 @@ int loop_cgi(void)
 {
 	const struct req_io io = { c_env, c_read, c_write, NULL };
 
+	struct at_err err = { "" };
+
 	if (open_db() != 0)
 		return 1;
+	if (tmpl_app_init(&err) != AT_OK)	/* pages answer 500 without them */
+		log_msg(LOG_ERR, NULL, "op=templates error=\"%s\"", err.msg);
 	handle(&io);
 	fflush(stdout);
 	db_close(g_app.db);

@@ -11,6 +11,7 @@
 #include "fcgi/app.h"
 #include "fcgi/cli.h"
 #include "fcgi/loop.h"
+#include "fcgi/tmpl.h"
 #include "lti/httpc.h"
 #include "lti/lti_keys.h"
 
@@ -63,6 +64,18 @@ static int cmd_migrate(int argc, char **argv)
 	return EXIT_OKAY;
 }
 
+/* The page templates, before any worker forks; a broken template is a configuration error. */
+static int load_templates(void)
+{
+	struct at_err err = { "" };
+
+	if (tmpl_app_init(&err) != AT_OK) {
+		fprintf(stderr, "attest: templates: %s\n", err.msg);
+		return EXIT_CONFIG;
+	}
+	return EXIT_OKAY;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
 	int rc;
@@ -75,6 +88,9 @@ static int cmd_serve(int argc, char **argv)
 		return EXIT_OKAY;
 	}
 	rc = cli_open_db();
+	if (rc != EXIT_OKAY)
+		return rc;
+	rc = load_templates();
 	if (rc != EXIT_OKAY)
 		return rc;
 	db_close(g_app.db);	/* each worker opens its own connection after fork */
@@ -92,6 +108,8 @@ static int cmd_check(int argc, char **argv)
 		return EXIT_OKAY;
 	}
 	rc = cli_open_db();
+	if (rc == EXIT_OKAY)
+		rc = load_templates();
 	if (rc == EXIT_OKAY)
 		printf("configuration ok (%s), database ok\n",
 		       g_app.conf_path ? g_app.conf_path : "defaults and environment");
@@ -204,5 +222,7 @@ int main(int argc, char **argv)
 	httpc_global_cleanup();
 	cfg_free(&g_app.cfg);
 	xfree(g_app.frame_ancestors);
+	tmpl_free(g_app.tmpl);
+	g_app.tmpl = NULL;
 	return rc;
 }

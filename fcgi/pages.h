@@ -21,6 +21,17 @@ void page_index(struct req *r);			/* page_app.c */
 /* --- pages: coordinator handlers --- */
 /* --- end of pages: coordinator handlers --- */
 /* --- pages: admin handlers --- */
+void page_admin_home(struct req *r);		/* page_admin.c */
+void page_admin_deployments(struct req *r);
+void page_admin_keys(struct req *r);
+void page_admin_audit_log(struct req *r);
+void page_admin_frameworks(struct req *r);	/* page_admin_import.c */
+void page_admin_framework_import(struct req *r);
+void page_admin_framework_export(struct req *r);
+void page_admin_programs(struct req *r);
+void page_admin_program_import(struct req *r);
+void page_admin_sync(struct req *r);		/* page_admin_sync.c */
+void page_admin_sync_retry(struct req *r);
 /* --- end of pages: admin handlers --- */
 /* --- pages: sync handlers --- */
 /* --- end of pages: sync handlers --- */

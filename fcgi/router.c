@@ -37,6 +37,21 @@ static const struct route routes[] = {
 	/* --- pages: coordinator --- */
 	/* --- end of pages: coordinator --- */
 	/* --- pages: admin --- */
+	{ "GET", "/app/admin", page_admin_home, R_SESSION | R_ADMIN },
+	{ "POST", "/app/admin/deployments", page_admin_deployments,
+	  R_SESSION | R_CSRF | R_ADMIN },
+	{ "GET POST", "/app/admin/keys", page_admin_keys, R_SESSION | R_CSRF | R_ADMIN },
+	{ "GET", "/app/admin/frameworks", page_admin_frameworks, R_SESSION | R_ADMIN },
+	{ "POST", "/app/admin/frameworks/import", page_admin_framework_import,
+	  R_SESSION | R_CSRF | R_ADMIN | R_STREAM },
+	{ "GET", "/app/admin/frameworks/export", page_admin_framework_export,
+	  R_SESSION | R_ADMIN },
+	{ "GET", "/app/admin/programs", page_admin_programs, R_SESSION | R_ADMIN },
+	{ "POST", "/app/admin/programs/import", page_admin_program_import,
+	  R_SESSION | R_CSRF | R_ADMIN | R_STREAM },
+	{ "GET", "/app/admin/sync", page_admin_sync, R_SESSION | R_ADMIN },
+	{ "POST", "/app/admin/sync/retry", page_admin_sync_retry, R_SESSION | R_CSRF | R_ADMIN },
+	{ "GET", "/app/admin/audit", page_admin_audit_log, R_SESSION | R_ADMIN },
 	/* --- end of pages: admin --- */
 	/* --- pages: sync --- */
 	/* --- end of pages: sync --- */

@@ -15,9 +15,11 @@
 struct tmpl_set;
 
 /* Load every *.html under dir (names without ".html", e.g. "observe" or "part/header").
- * AT_BADREQ with err naming file:line on a template error, AT_IO if dir is unreadable. */
+ * AT_BADREQ with err naming file:line on a template error, AT_INTERNAL if dir is unreadable. */
 enum at_rc tmpl_load(const char *dir, struct tmpl_set **out, struct at_err *err);
 void tmpl_free(struct tmpl_set *t);	/* NULL-safe */
+/* Load <web_dir>/templates into g_app.tmpl (once; later calls do nothing). */
+enum at_rc tmpl_app_init(struct at_err *err);
 
 /* Render template name with data (not consumed) into r's output. The data root gets these
  * extra names, readable anywhere: "@s" (session token), "@csrf" (the session's CSRF

@@ -96,6 +96,7 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 		c->resp->retry_after = -1;
 		c->resp->link_next = NULL;
 		c->resp->link_differences = NULL;
+		c->resp->location = NULL;
 		return sz * n;
 	}
 	v = strchr(line, ':');
@@ -115,6 +116,8 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 		c->resp->retry_after = parse_num(v);
 	} else if (strcasecmp(line, "Link") == 0) {
 		parse_link(c, v);
+	} else if (strcasecmp(line, "Location") == 0) {
+		c->resp->location = v;
 	}
 	return sz * n;
 }

@@ -23,6 +23,7 @@ struct httpc_resp {
 	int64_t retry_after;	/* seconds, -1 when absent */
 	char *link_next;	/* Link: <...>; rel="next", from the arena, or NULL */
 	char *link_differences;	/* Link: <...>; rel="differences" (NRPS), or NULL */
+	char *location;		/* Location (redirects are not followed), or NULL */
 };
 
 /* One request. method "GET" or "POST"; body may be NULL. headers: NULL-terminated array
