@@ -165,6 +165,34 @@ describe('sync: AGS line items and scores, NRPS roster (Moodle)', () => {
     assert.deepEqual(scoresOf(moodle.lineItems.get(checklist.lineItemId), 'l1').map((s) => s.scoreGiven), [85, 70, 95, 90, 100]);
   });
 
+  test('with Moodle REST credentials an observation also queues one rating per competency it rated', async () => {
+    const pid = await sql(stack, 'SELECT id FROM platform ORDER BY id LIMIT 1');
+    const set = await stack.attest(['platform', 'set', pid, 'lms_url=http://127.0.0.1:9/', 'lms_token=t0ken']);
+    assert.equal(set.code, 0, set.stderr);
+    const s = await submitCall(teacher, learners.l1.enrolment, 85, 'l1-rest', nowSec() - 120);
+    const rated = (await sql(stack, `SELECT competency_id || ':' || value FROM rating WHERE observation_id = ${s.id} ORDER BY competency_id`)).split('\n');
+    const items = (await sql(stack, `SELECT order_key || '|' || idem_key || '|' || payload FROM outbox WHERE kind = 'moodle_rating' AND idem_key LIKE 'moodle_rating:obs:${s.id}:%' ORDER BY id`)).split('\n');
+    assert.equal(items.length, rated.length, `one moodle_rating per rating: ${items.join('\n')}`);
+    const ctx = await sql(stack, "SELECT id FROM context WHERE context_id = '31'");
+    for (const [i, line] of items.entries()) {
+      const [orderKey, idem, ...rest] = line.split('|');
+      const p = JSON.parse(rest.join('|'));
+      const [comp, value] = rated[i].split(':').map(Number);
+      assert.equal(p.competency_id, comp);
+      assert.equal(p.grade, value + 1, 'Moodle scale values are 1-based');
+      assert.equal(p.user_id, learners.l1.userId);
+      assert.equal(p.context_id, Number(ctx));
+      assert.equal(orderKey, `moodle_rating:${ctx}:${learners.l1.userId}:${comp}`);
+      assert.equal(idem, `moodle_rating:obs:${s.id}:${comp}`);
+      assert.equal(p.evidence_url, `/api/v1/observations/${s.id}`);
+    }
+    // no REST token: nothing of the kind (and the scores go out as before)
+    assert.equal((await stack.attest(['platform', 'set', pid, 'lms_url=', 'lms_token='])).code, 0);
+    await sql(stack, "UPDATE outbox SET status = 'superseded' WHERE kind = 'moodle_rating'");
+    await syncOnce(stack);
+    assert.equal(await sql(stack, "SELECT COUNT(*) FROM outbox WHERE status = 'pending'"), '0');
+  });
+
   test('a placement without a line item gets one through the line items service, once', async () => {
     const D = '32';
     const dl = await deepLink(moodle, stack, { courseId: D, choose: [/^Certification call scorecard$/], deepLinking: { accept_lineitem: false } });
