@@ -17,8 +17,27 @@ void page_index(struct req *r);			/* page_app.c */
 /* --- pages: learner handlers --- */
 /* --- end of pages: learner handlers --- */
 /* --- pages: assessor handlers --- */
+void page_assess_list(struct req *r);		/* page_assess.c: GET /app/assess */
+void page_assess_observe(struct req *r);	/* page_assess.c */
+void page_assess_obs(struct req *r);		/* page_assess.c: the checklist page */
+void page_assess_amend(struct req *r);		/* page_assess.c */
+void page_assess_compare(struct req *r);	/* page_assess.c */
+void page_assess_evidence(struct req *r);	/* page_review.c */
 /* --- end of pages: assessor handlers --- */
 /* --- pages: coordinator handlers --- */
+void page_coord_home(struct req *r);		/* page_coord.c: GET /app for staff */
+void page_coord_program(struct req *r);		/* page_coord.c */
+void page_coord_enrol(struct req *r);
+void page_coord_day(struct req *r);
+void page_coord_learner(struct req *r);
+void page_coord_note(struct req *r);
+void page_coord_group(struct req *r);
+void page_coord_assessors(struct req *r);
+void page_coord_evaluate(struct req *r);
+void page_coord_confirm(struct req *r);
+void page_coord_override(struct req *r);
+void page_coord_feedback(struct req *r);
+void page_reports(struct req *r);		/* page_reports.c */
 /* --- end of pages: coordinator handlers --- */
 /* --- pages: admin handlers --- */
 void page_admin_home(struct req *r);		/* page_admin.c */

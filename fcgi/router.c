@@ -33,8 +33,27 @@ static const struct route routes[] = {
 	/* --- pages: learner --- */
 	/* --- end of pages: learner --- */
 	/* --- pages: assessor --- */
+	{ "GET", "/app/assess", page_assess_list, R_SESSION | R_ASSESSOR | R_ADMIN },
+	{ "GET POST", "/app/enrolments/{id}/observe", page_assess_observe,
+	  R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "GET POST", "/app/observations/{id}", page_assess_obs, R_SESSION | R_CSRF },
+	{ "POST", "/app/observations/{id}/amend", page_assess_amend, R_SESSION | R_CSRF },
+	{ "GET", "/app/observations/{id}/compare", page_assess_compare, R_SESSION },
+	{ "GET POST", "/app/evidence/{id}", page_assess_evidence, R_SESSION | R_CSRF },
 	/* --- end of pages: assessor --- */
 	/* --- pages: coordinator --- */
+	{ "GET", "/app/programs/{id}", page_coord_program, R_SESSION | R_ASSESSOR | R_ADMIN },
+	{ "POST", "/app/programs/{id}/enrol", page_coord_enrol, R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "GET", "/app/programs/{id}/day", page_coord_day, R_SESSION | R_ASSESSOR | R_ADMIN },
+	{ "GET", "/app/coord/enrolments/{id}", page_coord_learner, R_SESSION | R_ASSESSOR | R_ADMIN },
+	{ "POST", "/app/coord/enrolments/{id}/note", page_coord_note, R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "POST", "/app/coord/enrolments/{id}/group", page_coord_group, R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "POST", "/app/coord/enrolments/{id}/assessors", page_coord_assessors, R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "POST", "/app/coord/enrolments/{id}/evaluate", page_coord_evaluate, R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "POST", "/app/coord/enrolments/{id}/feedback", page_coord_feedback, R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "POST", "/app/coord/decisions/{id}/confirm", page_coord_confirm, R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "POST", "/app/coord/decisions/{id}/override", page_coord_override, R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "GET", "/app/reports", page_reports, R_SESSION | R_ASSESSOR | R_ADMIN },
 	/* --- end of pages: coordinator --- */
 	/* --- pages: admin --- */
 	{ "GET", "/app/admin", page_admin_home, R_SESSION | R_ADMIN },
