@@ -421,9 +421,11 @@ enum at_rc lmsq_decision(struct db *db, struct arena *a, int64_t decision_id, in
 	}
 	if (!has_rest(&t))
 		goto out;
-	rc = rating_policy_of_program(db, t.program, &policy, err);
-	if (rc != AT_OK)
+	rc = rating_policy_of_program(db, t.program, &policy, NULL);
+	if (rc == AT_DB || rc == AT_TIMEOUT)
 		goto out;
+	if (rc != AT_OK)	/* never block a decision over the LMS: the default policy */
+		policy = RATING_ASSESSOR_WINS;
 	rc = db_prepare(db, SQL_PROGRAM_COMPETENCIES, &st);
 	if (rc != AT_OK)
 		goto out;

@@ -608,7 +608,10 @@ static void score_finish(struct lms_ctx *c, const struct outbox_item *it, enum a
 	}
 	if (resp->status == 409) {
 		/* Moodle: the stored grade is as new or newer, to the second. Is it ours (a
-		 * delivery whose outcome was lost)? */
+		 * delivery whose outcome was lost)? If not (say a teacher graded in Moodle), the
+		 * next attempt goes out later than both. */
+		if (s->sent_sec < c->now_ms / 1000)
+			s->sent_sec = c->now_ms / 1000;
 		remember_ts(c, s);
 		if (lti_ags_result(c, s->lineitem, s->sub, &found, &got, &max, &err) == AT_OK &&
 		    found && fabs(got / (max > 0 ? max : 1) * s->max - s->given) < 0.005) {

@@ -14,12 +14,6 @@
 #include "lti/lti_svc.h"
 #include "lti/sync.h"
 
-/* The REST handlers come from the LMS branch (lti/lms_moodle.c, lti/lms_canvas.c); weak so
- * that this worker links and runs without them (their items then park with a clear
- * reason). */
-extern const struct lms_handler lms_moodle_handlers[] __attribute__((weak));
-extern const struct lms_handler lms_canvas_handlers[] __attribute__((weak));
-
 #define ERROR_BODY_MAX 900	/* bytes of a response body kept in a parked item */
 
 static int64_t now_ms(void)
