@@ -343,7 +343,7 @@ enum at_rc lmsq_observation(struct db *db, struct arena *a, int64_t observation_
 	if (rc == AT_OK && nr > 0)
 		rc = rest_items(db, a, &t, pls, npl, rates, nr,
 				arena_printf(a, "obs:%" PRId64, observation_id), comment,
-				arena_printf(a, "/api/v1/observations/%" PRId64, observation_id), now);
+				arena_printf(a, "/app/observations/%" PRId64, observation_id), now);
 out:
 	json_object_put(ev);
 	db_finalize(st);

@@ -614,10 +614,15 @@ static void framework_finish(struct lms_ctx *c, const struct outbox_item *it, en
 }
 
 /* The note Moodle stores with the evidence (PARAM_NOTAGS): summary and evidence page. */
-static const char *rating_note(struct arena *a, const char *note, const char *url)
+/* The note of a rating: the summary and the URL of its page in Attest (a path from the
+ * outbox is made absolute with the base URL). */
+static const char *rating_note(struct arena *a, const char *base, const char *note,
+			       const char *url)
 {
 	if (url == NULL || *url == '\0')
 		return note;
+	if (url[0] == '/' && base != NULL)
+		url = arena_printf(a, "%s%s", base, url);
 	if (note == NULL || *note == '\0')
 		return arena_printf(a, "Evidence: %s", url);
 	return arena_printf(a, "%s\nEvidence: %s", note, url);
@@ -678,7 +683,7 @@ static enum lms_step rating_prepare(struct lms_ctx *c, const struct outbox_item 
 	lms_util_form(p, "userid", muser);
 	lms_util_form(p, "competencyid", mcomp);
 	lms_util_formf(p, "grade", "%lld", (long long)grade);
-	lms_util_form(p, "note", rating_note(c->a, lms_util_str(c->a, j, "note"),
+	lms_util_form(p, "note", rating_note(c->a, c->base_url, lms_util_str(c->a, j, "note"),
 					     lms_util_str(c->a, j, "evidence_url")));
 	build(c, "core_competency_grade_competency_in_course", p, rq);
 	return LMS_SEND;

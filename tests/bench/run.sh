@@ -163,6 +163,13 @@ bench_pid=$!
 wait "$bench_pid" || rc=$?
 bench_pid=""
 
+echo
+# LMS sync throughput against the emulated platform on loopback (tests/bench/sync-bench.mjs).
+timeout 900 node "$root/tests/bench/sync-bench.mjs" &
+bench_pid=$!
+wait "$bench_pid" || rc=$?
+bench_pid=""
+
 # --- worker memory, after the run ------------------------------------------------------
 kib() { sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB$/\1/p" "/proc/$1/status" 2>/dev/null; }
 mem_of() {

@@ -184,7 +184,7 @@ describe('sync: AGS line items and scores, NRPS roster (Moodle)', () => {
       assert.equal(p.context_id, Number(ctx));
       assert.equal(orderKey, `moodle_rating:${ctx}:${learners.l1.userId}:${comp}`);
       assert.equal(idem, `moodle_rating:obs:${s.id}:${comp}`);
-      assert.equal(p.evidence_url, `/api/v1/observations/${s.id}`);
+      assert.equal(p.evidence_url, `/app/observations/${s.id}`);
     }
     // no REST token: nothing of the kind (and the scores go out as before)
     assert.equal((await stack.attest(['platform', 'set', pid, 'lms_url=', 'lms_token='])).code, 0);
