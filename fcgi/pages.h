@@ -53,6 +53,7 @@ void page_admin_sync(struct req *r);		/* page_admin_sync.c */
 void page_admin_sync_retry(struct req *r);
 /* --- end of pages: admin handlers --- */
 /* --- pages: sync handlers --- */
+void page_share(struct req *r);			/* page_share.c: public, no session */
 /* --- end of pages: sync handlers --- */
 
 /* The JSON API, /api/v1/... (fcgi/api_*.c; helpers in fcgi/api.h) */

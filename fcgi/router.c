@@ -73,6 +73,7 @@ static const struct route routes[] = {
 	{ "GET", "/app/admin/audit", page_admin_audit_log, R_SESSION | R_ADMIN },
 	/* --- end of pages: admin --- */
 	/* --- pages: sync --- */
+	{ "GET", "/evidence-share/{id}", page_share, 0 },	/* public: the token is the credential */
 	/* --- end of pages: sync --- */
 	{ "GET", "/api/v1/me", api_me, R_SESSION },
 	/* --- api block A: programs, frameworks, enrolments, decisions, notes, reports --- */
