@@ -11,6 +11,7 @@
 #include "core/jsonx.h"
 #include "core/audit.h"
 #include "core/decision.h"
+#include "core/lmsq.h"
 #include "core/token.h"
 
 #define AUDIT_BASIS_MAX 8192	/* larger bases are audited by hash only */
@@ -278,6 +279,8 @@ static enum at_rc decide_tx(struct db *db, int64_t id, int64_t coordinator_id,
 		json_object_object_add(j, "expires_at", json_object_new_int64(expires));
 	rc = audit(db, coordinator_id, override ? "decision.override" : "decision.confirm",
 		   id, j, now, err);
+	if (rc == AT_OK)	/* the final grade and ratings, in this same transaction */
+		rc = lmsq_decision(db, a, id, now, err);
 	goto out;
 dberr:
 	dbfail(db, err, rc);

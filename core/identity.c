@@ -224,3 +224,68 @@ enum at_rc identity_member_count(struct db *db, int64_t context_id, int role, in
 	db_finalize(st);
 	return rc;
 }
+
+static const char SQL_USER_LAUNCHED[] =
+	"UPDATE app_user SET launched_at = ?2, lms_user_id = CASE WHEN ?3 <> '' THEN ?3"
+	" ELSE lms_user_id END WHERE id = ?1";
+static const char SQL_CTX_LMS[] =
+	"UPDATE context SET lms_course_id = ?2 WHERE id = ?1 AND ?2 <> ''";
+static const char SQL_LINK_LMS[] =
+	"UPDATE resource_link SET lms_assignment_id = ?2 WHERE id = ?1 AND ?2 <> ''";
+
+static enum at_rc run_id_text(struct db *db, const char *sql, int64_t id, const char *text,
+			      int64_t now, bool with_now)
+{
+	struct db_stmt *st = NULL;
+	enum at_rc rc = db_prepare(db, sql, &st);
+
+	if (rc == AT_OK) {
+		db_bind_i64(st, 1, id);
+		if (with_now) {
+			db_bind_i64(st, 2, now);
+			db_bind_str(st, 3, nz(text));
+		} else {
+			db_bind_str(st, 2, nz(text));
+		}
+		rc = db_run(st);
+	}
+	db_finalize(st);
+	return rc;
+}
+
+enum at_rc identity_launch_ids(struct db *db, int64_t user_id, const char *lms_user_id,
+			       int64_t context_id, const char *lms_course_id, int64_t link_row,
+			       const char *lms_assignment_id, int64_t now)
+{
+	enum at_rc rc = run_id_text(db, SQL_USER_LAUNCHED, user_id, lms_user_id, now, true);
+
+	if (rc == AT_OK && context_id > 0)
+		rc = run_id_text(db, SQL_CTX_LMS, context_id, lms_course_id, now, false);
+	if (rc == AT_OK && link_row > 0)
+		rc = run_id_text(db, SQL_LINK_LMS, link_row, lms_assignment_id, now, false);
+	return rc;
+}
+
+static const char SQL_PLACEMENT_BIND[] =
+	"UPDATE placement SET link_id = CASE WHEN link_id = '' THEN ?3 ELSE link_id END,"
+	" lineitem_url = CASE WHEN lineitem_url = '' THEN ?4 ELSE lineitem_url END"
+	" WHERE context_id = ?1 AND resource_id = ?2";
+
+enum at_rc identity_placement_bind(struct db *db, int64_t context_id, const char *resource_id,
+				   const char *link_id, const char *lineitem_url)
+{
+	struct db_stmt *st = NULL;
+	enum at_rc rc = db_prepare(db, SQL_PLACEMENT_BIND, &st);
+
+	if (rc == AT_OK) {
+		db_bind_i64(st, 1, context_id);
+		db_bind_str(st, 2, resource_id);
+		db_bind_str(st, 3, nz(link_id));
+		db_bind_str(st, 4, nz(lineitem_url));
+		rc = db_run(st);
+		if (rc == AT_OK && db_changes(st) == 0)
+			rc = AT_NOTFOUND;
+	}
+	db_finalize(st);
+	return rc;
+}

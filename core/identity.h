@@ -47,4 +47,17 @@ enum at_rc identity_link_upsert(struct db *db, struct resource_link *l, int64_t 
 /* Count members of a context having any of role's flags. */
 enum at_rc identity_member_count(struct db *db, int64_t context_id, int role, int64_t *n);
 
+/* What a launch tells about the LMS's own ids (REST APIs) and that the user has launched:
+ * app_user.launched_at = now and lms_user_id; context.lms_course_id; resource_link.
+ * lms_assignment_id. Empty strings and ids of 0 leave the stored values alone. */
+enum at_rc identity_launch_ids(struct db *db, int64_t user_id, const char *lms_user_id,
+			       int64_t context_id, const char *lms_course_id, int64_t link_row,
+			       const char *lms_assignment_id, int64_t now);
+
+/* Bind the placement resource_id (the deep-linked item's custom attest_placement) of
+ * context_id to the LTI resource link link_id and, when the launch carried it, its AGS line
+ * item (kept when known already). AT_NOTFOUND when the course has no such placement. */
+enum at_rc identity_placement_bind(struct db *db, int64_t context_id, const char *resource_id,
+				   const char *link_id, const char *lineitem_url);
+
 #endif

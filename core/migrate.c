@@ -377,6 +377,18 @@ static const char M3[] =
 	"CREATE INDEX outbox_order ON outbox(order_key, id);"
 	"CREATE INDEX outbox_platform ON outbox(platform_id, status);";
 
+/* 4: capability links that let an LMS fetch an evidence file without a session (Canvas
+ * pulls the files named in a score's content_items into SpeedGrader). */
+static const char M4[] =
+	"CREATE TABLE evidence_share ("
+	" token_hash TEXT PRIMARY KEY,"		/* sha256 of the random token in the URL */
+	" evidence_id BIGINT NOT NULL REFERENCES evidence(id) ON DELETE CASCADE,"
+	" platform_id BIGINT REFERENCES platform(id) ON DELETE CASCADE,"
+	" created_at BIGINT NOT NULL,"
+	" expires_at BIGINT NOT NULL,"
+	" fetches BIGINT NOT NULL DEFAULT 0);"
+	"CREATE INDEX evidence_share_evidence ON evidence_share(evidence_id);";
+
 static const struct {
 	int version;
 	const char *sql;
@@ -384,6 +396,7 @@ static const struct {
 	{ 1, M1 },
 	{ 2, M2 },
 	{ 3, M3 },
+	{ 4, M4 },
 };
 
 int migrate_latest(void)

@@ -12,6 +12,7 @@
 
 #include "core/jsonx.h"
 #include "core/audit.h"
+#include "core/lmsq.h"
 #include "core/observation.h"
 #include "core/rating.h"
 
@@ -1120,8 +1121,11 @@ static enum at_rc submit_tx(struct db *db, struct arena *a, int64_t id, int64_t 
 		json_object_object_add(j, "critical_item", json_object_new_string(s.missed));
 	if (o.amends_id > 0)
 		json_object_object_add(j, "amends", json_object_new_int64(o.amends_id));
-	return audit_append(db, actor_id, "observation.submit", "observation", id,
-			    json_text(a, j), now, err);
+	rc = audit_append(db, actor_id, "observation.submit", "observation", id,
+			  json_text(a, j), now, err);
+	if (rc == AT_OK)	/* the LMS hears of it in this same transaction */
+		rc = lmsq_observation(db, a, id, now, err);
+	return rc;
 dberr:
 	db_finalize(st);
 	return dbfail(db, err, rc);

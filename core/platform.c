@@ -78,24 +78,26 @@ static void read_row(struct db_stmt *st, struct arena *a, struct platform *p)
 	p->jwks_fetched_at = db_col_i64(st, 12);
 	p->jwks_expires_at = db_col_i64(st, 13);
 	p->created_at = db_col_i64(st, 14);
+	p->lms_url = arena_strdup(a, db_col_text(st, 15) ? db_col_text(st, 15) : "");
+	p->lms_token = arena_strdup(a, db_col_text(st, 16) ? db_col_text(st, 16) : "");
 }
 
 static const char SQL_FIND[] =
 	"SELECT id, issuer, client_id, name, flavor, auth_endpoint, token_endpoint, jwks_uri,"
-	" auth_server, source, scopes, jwks_body, jwks_fetched_at, jwks_expires_at, created_at"
-	" FROM platform WHERE issuer = ?1 AND client_id = ?2";
+	" auth_server, source, scopes, jwks_body, jwks_fetched_at, jwks_expires_at, created_at,"
+	" lms_url, lms_token FROM platform WHERE issuer = ?1 AND client_id = ?2";
 static const char SQL_FIND_ISS[] =
 	"SELECT id, issuer, client_id, name, flavor, auth_endpoint, token_endpoint, jwks_uri,"
-	" auth_server, source, scopes, jwks_body, jwks_fetched_at, jwks_expires_at, created_at"
-	" FROM platform WHERE issuer = ?1 ORDER BY id LIMIT 2";
+	" auth_server, source, scopes, jwks_body, jwks_fetched_at, jwks_expires_at, created_at,"
+	" lms_url, lms_token FROM platform WHERE issuer = ?1 ORDER BY id LIMIT 2";
 static const char SQL_GET[] =
 	"SELECT id, issuer, client_id, name, flavor, auth_endpoint, token_endpoint, jwks_uri,"
-	" auth_server, source, scopes, jwks_body, jwks_fetched_at, jwks_expires_at, created_at"
-	" FROM platform WHERE id = ?1";
+	" auth_server, source, scopes, jwks_body, jwks_fetched_at, jwks_expires_at, created_at,"
+	" lms_url, lms_token FROM platform WHERE id = ?1";
 static const char SQL_ALL[] =
 	"SELECT id, issuer, client_id, name, flavor, auth_endpoint, token_endpoint, jwks_uri,"
-	" auth_server, source, scopes, jwks_body, jwks_fetched_at, jwks_expires_at, created_at"
-	" FROM platform ORDER BY id";
+	" auth_server, source, scopes, jwks_body, jwks_fetched_at, jwks_expires_at, created_at,"
+	" lms_url, lms_token FROM platform ORDER BY id";
 
 enum at_rc platform_find(struct db *db, struct arena *a, const char *issuer,
 			 const char *client_id, struct platform *out)
@@ -187,6 +189,33 @@ enum at_rc platform_remove(struct db *db, int64_t id)
 
 	if (rc == AT_OK && n == 0)
 		rc = AT_NOTFOUND;
+	return rc;
+}
+
+static const char SQL_LMS_SET[] =
+	"UPDATE platform SET lms_url = COALESCE(?2, lms_url), lms_token = COALESCE(?3, lms_token)"
+	" WHERE id = ?1";
+
+enum at_rc platform_lms_set(struct db *db, int64_t id, const char *url, const char *token)
+{
+	struct db_stmt *st = NULL;
+	enum at_rc rc = db_prepare(db, SQL_LMS_SET, &st);
+
+	if (rc == AT_OK) {
+		db_bind_i64(st, 1, id);
+		if (url != NULL)
+			db_bind_str(st, 2, url);
+		else
+			db_bind_null(st, 2);
+		if (token != NULL)
+			db_bind_str(st, 3, token);
+		else
+			db_bind_null(st, 3);
+		rc = db_run(st);
+		if (rc == AT_OK && db_changes(st) == 0)
+			rc = AT_NOTFOUND;
+	}
+	db_finalize(st);
 	return rc;
 }
 

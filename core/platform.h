@@ -17,6 +17,9 @@ struct platform {
 	const char *jwks_body;	/* cached platform JWKS, NULL if never fetched */
 	int64_t jwks_fetched_at, jwks_expires_at;
 	int64_t created_at;
+	const char *lms_url;	/* LMS REST base (Moodle site URL, Canvas instance URL), "" if unset */
+	const char *lms_token;	/* Moodle web service token or Canvas API token; a secret: never
+				 * print or log it */
 };
 
 /* Insert p (id ignored). AT_CONFLICT if (issuer, client_id) exists. Sets p->id. */
@@ -32,6 +35,10 @@ enum at_rc platform_remove(struct db *db, int64_t id);
 /* Call fn for every platform, ordered by id. */
 enum at_rc platform_each(struct db *db, struct arena *a,
 			 void (*fn)(const struct platform *p, void *ud), void *ud);
+
+/* Set the LMS REST base URL and/or token of platform id (NULL: leave as is, "": clear).
+ * AT_NOTFOUND if there is no such platform. */
+enum at_rc platform_lms_set(struct db *db, int64_t id, const char *url, const char *token);
 
 /* Cache a fetched JWKS. */
 enum at_rc platform_jwks_store(struct db *db, int64_t id, const char *body, int64_t now,

@@ -25,11 +25,13 @@ Install Attest as a service on a Debian host, after \`make install PREFIX=DIR\`:
   1. creates the system user and group 'attest' (home /var/lib/attest, no shell);
   2. creates /etc/attest/attest.conf (root:attest, 0640) from attest.conf.example with
      base_url = https://NAME -- only if it does not exist: an existing file is never touched;
-  3. renders systemd/attest.service into /etc/systemd/system/attest.service;
+  3. renders systemd/attest.service and systemd/attest-sync.service (the LMS sync
+     worker) into /etc/systemd/system/;
   4. renders nginx-site.conf.in into /etc/nginx/sites-available/attest, enables it, and
      checks the whole nginx configuration with \`nginx -t\` (a failing check restores the
      previous site file and stops here);
-  5. systemctl daemon-reload, then enable and start attest (restart if it was running)
+  5. systemctl daemon-reload, then enable and start attest and attest-sync (restart if
+     they were running)
      and reload nginx. When systemd is not running (a container), prints what to start by
      hand instead.
 A rendered file that differs from the installed one replaces it; the old one is kept
@@ -98,12 +100,15 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 render "$here/nginx-site.conf.in" "$tmp/attest.nginx.conf"
 render "$here/systemd/attest.service" "$tmp/attest.service"
+render "$here/systemd/attest-sync.service" "$tmp/attest-sync.service"
 render "$here/attest.conf.example" "$tmp/attest.conf"
 
 if [ -n "$render_only" ]; then
 	mkdir -p "$render_only"
-	cp "$tmp/attest.nginx.conf" "$tmp/attest.service" "$tmp/attest.conf" "$render_only/"
-	say "rendered attest.nginx.conf, attest.service and attest.conf into $render_only"
+	cp "$tmp/attest.nginx.conf" "$tmp/attest.service" "$tmp/attest-sync.service" \
+		"$tmp/attest.conf" "$render_only/"
+	say "rendered attest.nginx.conf, attest.service, attest-sync.service and attest.conf" \
+		"into $render_only"
 	exit 0
 fi
 
@@ -170,6 +175,7 @@ base_url=$(sed -n 's/^base_url = //p' "$tmp/effective.conf")
 
 # 3. systemd unit
 install_file "$tmp/attest.service" /etc/systemd/system/attest.service 0644
+install_file "$tmp/attest-sync.service" /etc/systemd/system/attest-sync.service 0644
 
 # 4. nginx site, checked before anything is reloaded
 if [ "$do_nginx" = 1 ]; then
@@ -198,13 +204,15 @@ if [ "$do_systemd" = 0 ]; then
 	say "--no-systemd: not enabling, starting or reloading anything"
 elif [ "$systemd_up" = 1 ]; then
 	systemctl daemon-reload
-	if systemctl is-active --quiet attest; then
-		systemctl restart attest
-		say "attest.service restarted"
-	else
-		systemctl enable --now attest
-		say "attest.service enabled and started"
-	fi
+	for unit in attest attest-sync; do
+		if systemctl is-active --quiet "$unit"; then
+			systemctl restart "$unit"
+			say "$unit.service restarted"
+		else
+			systemctl enable --now "$unit"
+			say "$unit.service enabled and started"
+		fi
+	done
 	if [ "$do_nginx" = 1 ]; then
 		if systemctl is-active --quiet nginx; then
 			systemctl reload nginx
@@ -221,6 +229,7 @@ else
 	echo "    runuser -u attest -- $bin -c $conf migrate"
 	echo "    runuser -u attest -- $bin -c $conf keys init"
 	echo "    runuser -u attest -- $bin -c $conf serve &"
+	echo "    runuser -u attest -- $bin -c $conf sync run &"
 	if [ "$do_nginx" = 1 ]; then
 		if [ -s /run/nginx.pid ] && kill -0 "$(cat /run/nginx.pid)" 2>/dev/null; then
 			nginx -s reload

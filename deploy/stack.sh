@@ -81,6 +81,11 @@ start() {
 		echo $! >"$VAR/run/attest-$i.pid"
 		upstreams="$upstreams		server unix:$VAR/run/attest-$i.sock;\n"
 	done
+	# The LMS sync worker (attest sync run): delivers grades, ratings and rosters.
+	if [ "${ATTEST_SYNC_WORKER:-1}" = 1 ]; then
+		"$BIN" sync run >>"$VAR/log/attest-sync.log" 2>&1 &
+		echo $! >"$VAR/run/attest-sync.pid"
+	fi
 	for d in body fastcgi proxy uwsgi scgi; do mkdir -p "$VAR/nginx/$d"; done
 	# nginx started by root would run its workers as nobody, who may not reach a socket or
 	# the web/ files under a private directory: this local, loopback-only nginx keeps the

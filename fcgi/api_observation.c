@@ -348,18 +348,34 @@ void api_observation_save(struct req *r)
 	answer_obs(r, id, 200);
 }
 
-/* POST /api/v1/observations/{id}/submit */
+/* POST /api/v1/observations/{id}/submit [{"client_key"}]: with the draft's client key, a
+ * resubmission of an observation already submitted answers it (200) instead of 409 — a
+ * client whose reply was lost can safely send again. */
 void api_observation_submit(struct req *r)
 {
 	struct observation o;
+	struct json_object *b;
 	struct at_err err = { "" };
+	const char *ck = NULL;
 	int64_t id;
 	enum at_rc rc;
 
-	if (!api_path_id(r, &id) || !obs_visible(r, id, &o, NULL))
+	if (!api_path_id(r, &id))
+		return;
+	if (r->body != NULL && r->body_len > 0) {
+		b = api_body(r);
+		if (b == NULL || !api_str(r, b, "client_key", false, OBS_KEY_MAX, &ck))
+			return;
+	}
+	if (!obs_visible(r, id, &o, NULL))
 		return;
 	if (o.assessor_id != r->sess->s.user_id) {
 		api_error(r, 403, "forbidden", NULL, "only the rater may submit an observation");
+		return;
+	}
+	if (ck != NULL && *ck != '\0' && o.client_key != NULL &&
+	    strcmp(o.client_key, ck) == 0 && strcmp(o.status, "submitted") == 0) {
+		answer_obs(r, id, 200);
 		return;
 	}
 	rc = observation_submit(g_app.db, id, r->sess->s.user_id, api_now(), &err);

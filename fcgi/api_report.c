@@ -18,12 +18,12 @@
 #include "core/rating.h"
 #include "core/rules.h"
 #include "fcgi/api.h"
+#include "fcgi/api_report.h"
 #include "fcgi/app.h"
+#include "fcgi/csv.h"
 #include "fcgi/http.h"
 #include "fcgi/pages.h"
 #include "fcgi/session.h"
-
-#define CSV_MAX (16u << 20)	/* bytes of one CSV answer (r->out holds 32 MiB) */
 
 /* Hundredths as CSV text: 8500 -> "85", 8550 -> "85.50", -5 -> "-0.05". */
 static const char *hundredths_txt(struct arena *a, int64_t v)
@@ -49,94 +49,6 @@ static const char *bizday_txt(struct arena *a, int32_t day)
 		return "";
 	bizdays_format(day, s);
 	return arena_strdup(a, s);
-}
-
-/* ---- CSV ---- */
-
-struct csv {
-	struct buf b;
-	bool first;	/* no cell yet on this row */
-	bool toobig;	/* an append passed CSV_MAX */
-};
-
-static void put(struct csv *c, const char *p, size_t n)
-{
-	if (buf_append(&c->b, p, n) != AT_OK)
-		c->toobig = true;
-}
-
-static void csv_init(struct req *r, struct csv *c)
-{
-	(void)r;
-	buf_init(&c->b, CSV_MAX);
-	c->first = true;
-	c->toobig = false;
-}
-
-static void csv_cell(struct csv *c, const char *s)
-{
-	bool quote;
-
-	if (s == NULL)
-		s = "";
-	if (!c->first)
-		put(c, ",", 1);
-	c->first = false;
-	quote = strpbrk(s, ",\"\r\n") != NULL;
-	if (quote)
-		put(c, "\"", 1);
-	if (s[0] != '\0' && strchr("=+-@\t\r", s[0]) != NULL)
-		put(c, "'", 1);
-	for (const char *p = s; *p; p++) {
-		if (*p == '"')
-			put(c, "\"\"", 2);
-		else
-			put(c, p, 1);
-	}
-	if (quote)
-		put(c, "\"", 1);
-}
-
-/* A number we produced: never a formula, written as is. */
-static void csv_num(struct csv *c, struct arena *a, int64_t v)
-{
-	if (!c->first)
-		put(c, ",", 1);
-	c->first = false;
-	const char *t = arena_printf(a, "%lld", (long long)v);
-
-	put(c, t, strlen(t));
-}
-
-static void csv_end(struct csv *c)
-{
-	put(c, "\r\n", 2);
-	c->first = true;
-}
-
-/* Answer the CSV as an attachment named name (safe characters only) and free its buffer. */
-static void csv_send(struct req *r, struct csv *c, const char *name)
-{
-	char *fn = arena_strdup(r->arena, name);
-
-	for (char *p = fn; *p; p++)
-		if (strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-",
-			   *p) == NULL)
-			*p = '_';
-	if (c->toobig) {
-		buf_cleanup(&c->b);
-		api_error(r, 500, "internal", NULL, "the report is too large");
-		return;
-	}
-	r->status = 200;
-	(void)http_header(r, "Content-Type", "text/csv; charset=utf-8");
-	(void)http_header(r, "Content-Disposition",
-			  arena_printf(r->arena, "attachment; filename=\"%s\"", fn));
-	(void)http_header(r, "X-Content-Type-Options", "nosniff");
-	(void)http_header(r, "Cache-Control", "no-store");
-	buf_reset(&r->out);
-	(void)buf_append(&r->out, c->b.data, c->b.len);
-	buf_cleanup(&c->b);
 }
 
 /* ?format=json|csv; false after answering 400. */
@@ -281,7 +193,7 @@ void api_report_progress(struct req *r)
 	if (csv) {
 		struct csv c;
 
-		csv_init(r, &c);
+		csv_init(&c);
 		csv_cell(&c, "enrolment_id");
 		csv_cell(&c, "learner_id");
 		csv_cell(&c, "learner");
@@ -429,27 +341,15 @@ static struct json_object *line_json(const struct progress_line *l)
 	return x;
 }
 
-void api_report_day(struct req *r)
+void api_report_day_of(struct req *r, const struct program *p, int64_t context_id,
+		       const char *day, bool csv)
 {
-	struct program *p = NULL;
 	struct enrolment *ens = NULL;
 	struct progress_line *lines = NULL, *miss = NULL;
 	size_t nens = 0, nlines = 0, nmiss = 0;
-	const char *day = req_param(r, "day");
-	bool csv;
 	enum at_rc rc;
 
-	if (!need_course(r) || !want_csv(r, &csv))
-		return;
-	if (day == NULL || *day == '\0')
-		day = progress_day(r->arena, api_now());
-	else if (!progress_day_ok(day)) {
-		api_error(r, 400, "bad_request", "day", "must be a date written YYYY-MM-DD");
-		return;
-	}
-	if (!param_program(r, &p))
-		return;
-	rc = enrolment_list_context(g_app.db, r->arena, r->sess->s.context_id, p->id, &ens, &nens);
+	rc = enrolment_list_context(g_app.db, r->arena, context_id, p->id, &ens, &nens);
 	if (rc == AT_OK)
 		rc = progress_day_list(g_app.db, r->arena, p->id, day, &lines, &nlines);
 	if (rc == AT_OK)
@@ -461,7 +361,7 @@ void api_report_day(struct req *r)
 	if (csv) {
 		struct csv c;
 
-		csv_init(r, &c);
+		csv_init(&c);
 		csv_cell(&c, "kind");
 		csv_cell(&c, "day");
 		csv_cell(&c, "enrolment_id");
@@ -507,13 +407,32 @@ void api_report_day(struct req *r)
 		if (in_course(ens, nens, miss[i].enrolment_id))
 			json_object_array_add(missing, line_json(&miss[i]));
 	json_object_object_add(o, "program", json_object_new_string(p->key));
-	json_object_object_add(o, "course_id", json_object_new_int64(r->sess->s.context_id));
+	json_object_object_add(o, "course_id", json_object_new_int64(context_id));
 	json_object_object_add(o, "day", json_object_new_string(day));
 	json_object_object_add(o, "reports", reports);
 	json_object_object_add(o, "notes", notes);
 	json_object_object_add(o, "missing", missing);
 	api_ok(r, 200, o);
 	json_object_put(o);
+}
+
+void api_report_day(struct req *r)
+{
+	struct program *p = NULL;
+	const char *day = req_param(r, "day");
+	bool csv;
+
+	if (!need_course(r) || !want_csv(r, &csv))
+		return;
+	if (day == NULL || *day == '\0')
+		day = progress_day(r->arena, api_now());
+	else if (!progress_day_ok(day)) {
+		api_error(r, 400, "bad_request", "day", "must be a date written YYYY-MM-DD");
+		return;
+	}
+	if (!param_program(r, &p))
+		return;
+	api_report_day_of(r, p, r->sess->s.context_id, day, csv);
 }
 
 /* ---- record of learning ---- */
@@ -607,7 +526,7 @@ void api_enrolment_record(struct req *r)
 	if (csv) {
 		struct csv c;
 
-		csv_init(r, &c);
+		csv_init(&c);
 		csv_cell(&c, "type");
 		csv_cell(&c, "id");
 		csv_cell(&c, "date");

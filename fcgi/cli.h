@@ -28,5 +28,6 @@ int cli_keys(int argc, char **argv);		/* cli_keys.c */
 int cli_audit(int argc, char **argv);		/* cli_audit.c */
 int cli_framework(int argc, char **argv);	/* cli_framework.c */
 int cli_program(int argc, char **argv);		/* cli_program.c */
+int cli_sync(int argc, char **argv);		/* cli_sync.c */
 
 #endif

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/lmsmap.h"
 #include "core/platform.h"
 #include "fcgi/app.h"
 #include "fcgi/cli.h"
@@ -18,11 +19,18 @@ static const char USAGE[] =
 	"       attest platform show ID\n"
 	"       attest platform remove ID\n"
 	"       attest platform deployment ID DEPLOYMENT_ID   (add a deployment)\n"
+	"       attest platform set ID [lms_url=URL] [lms_token=TOKEN|-] [moodle_scale=SCALEID]\n"
+	"                              [moodle_scale:FRAMEWORK_IDNUMBER=SCALEID]\n"
 	"\n"
 	"Registrations are keyed by (issuer, client id): every Canvas cloud tenant shares one\n"
 	"issuer. The moodle preset derives the endpoints from the site URL\n"
 	"(/mod/lti/auth.php, /mod/lti/token.php, /mod/lti/certs.php); the canvas preset uses\n"
-	"Instructure's hosted endpoints; --auth, --token and --jwks override any preset.\n";
+	"Instructure's hosted endpoints; --auth, --token and --jwks override any preset.\n"
+	"\n"
+	"`set` configures the LMS REST APIs (docs/lms.md): lms_url is the Moodle site URL or\n"
+	"the Canvas instance URL, lms_token the Moodle web service token or the Canvas API\n"
+	"token (lms_token=- reads it from standard input; it is never printed back; an empty\n"
+	"value clears it). moodle_scale names the Moodle scale (its id) that frameworks use.\n";
 
 static int parse_id(const char *s, int64_t *id)
 {
@@ -209,9 +217,17 @@ static int cmd_show(const char *ids)
 		goto out;
 	}
 	printf("platform %lld (%s, %s registration)\n  name      %s\n  issuer    %s\n"
-	       "  client id %s\n  auth      %s\n  token     %s\n  jwks      %s\n  scopes    %s\n",
+	       "  client id %s\n  auth      %s\n  token     %s\n  jwks      %s\n  scopes    %s\n"
+	       "  lms url   %s\n  lms token %s\n",
 	       (long long)p.id, p.flavor, p.source, p.name, p.issuer, p.client_id,
-	       p.auth_endpoint, p.token_endpoint, p.jwks_uri, p.scopes);
+	       p.auth_endpoint, p.token_endpoint, p.jwks_uri, p.scopes,
+	       p.lms_url[0] ? p.lms_url : "(not set)", p.lms_token[0] ? "set" : "not set");
+	{
+		char *scale = NULL;
+
+		if (lmsmap_get(g_app.db, a, p.id, "moodle_scale", "*", &scale) == AT_OK)
+			printf("  moodle scale %s\n", scale);
+	}
 	rc = cli_exit_of(platform_deployment_print(g_app.db, p.id, stdout));
 out:
 	arena_free(a);
@@ -270,6 +286,127 @@ static int cmd_deployment(const char *ids, const char *dep)
 	return EXIT_OKAY;
 }
 
+static int valid_url(const char *u)
+{
+	if (strncmp(u, "https://", 8) != 0 && strncmp(u, "http://", 7) != 0)
+		return 0;
+	for (; *u; u++)
+		if ((unsigned char)*u <= 0x20 || *u == 0x7f)
+			return 0;
+	return 1;
+}
+
+static int all_digits(const char *s)
+{
+	if (*s == '\0')
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/* Read a token from standard input: the first line, without its end of line. */
+static char *read_token(struct arena *a)
+{
+	char line[4096];
+	size_t n;
+
+	if (fgets(line, sizeof(line), stdin) == NULL)
+		return NULL;
+	n = strcspn(line, "\r\n");
+	return arena_strndup(a, line, n);
+}
+
+static int cmd_set(int argc, char **argv)
+{
+	struct arena *a = arena_new();
+	const char *url = NULL, *token = NULL;
+	const char *scale_keys[16], *scale_vals[16];
+	size_t nscales = 0;
+	int64_t id, now = (int64_t)time(NULL);
+	int rc = EXIT_USAGE;
+	enum at_rc r;
+	struct platform p;
+
+	if (argc < 3 || parse_id(argv[1], &id) != 0) {
+		fprintf(stderr, "usage: attest platform set ID key=value...\n");
+		goto out;
+	}
+	for (int i = 2; i < argc; i++) {
+		const char *eq = strchr(argv[i], '=');
+		size_t kl = eq ? (size_t)(eq - argv[i]) : 0;
+		const char *v = eq ? eq + 1 : NULL;
+
+		if (eq == NULL) {
+			fprintf(stderr, "attest: platform set: expected key=value, got '%s'\n",
+				argv[i]);
+			goto out;
+		}
+		if (kl == 7 && strncmp(argv[i], "lms_url", 7) == 0) {
+			size_t n = strlen(v);
+
+			while (n > 0 && v[n - 1] == '/')
+				n--;
+			url = arena_strndup(a, v, n);
+			if (*url != '\0' && !valid_url(url)) {
+				fprintf(stderr, "attest: lms_url must be an http(s) URL\n");
+				goto out;
+			}
+		} else if (kl == 9 && strncmp(argv[i], "lms_token", 9) == 0) {
+			token = strcmp(v, "-") == 0 ? read_token(a) : v;
+			if (token == NULL) {
+				fprintf(stderr, "attest: no token on standard input\n");
+				goto out;
+			}
+			for (const char *t = token; *t; t++)
+				if ((unsigned char)*t <= 0x20 || *t == 0x7f) {
+					fprintf(stderr, "attest: lms_token holds a blank or control"
+						" character\n");
+					goto out;
+				}
+		} else if ((kl == 12 && strncmp(argv[i], "moodle_scale", 12) == 0) ||
+			   (kl > 13 && strncmp(argv[i], "moodle_scale:", 13) == 0)) {
+			if (!all_digits(v) || nscales == NELEM(scale_keys)) {
+				fprintf(stderr, "attest: moodle_scale takes a Moodle scale id (a"
+					" number)\n");
+				goto out;
+			}
+			scale_keys[nscales] = kl == 12 ? "*" : arena_strndup(a, argv[i] + 13,
+									      kl - 13);
+			scale_vals[nscales++] = v;
+		} else {
+			fprintf(stderr, "attest: platform set: unknown key '%.*s' (lms_url,"
+				" lms_token, moodle_scale)\n", (int)kl, argv[i]);
+			goto out;
+		}
+	}
+	rc = cli_open_db();
+	if (rc != EXIT_OKAY)
+		goto out;
+	r = platform_get(g_app.db, a, id, &p);
+	if (r == AT_OK)
+		r = db_begin(g_app.db);
+	if (r == AT_OK && (url != NULL || token != NULL))
+		r = platform_lms_set(g_app.db, id, url, token);
+	for (size_t i = 0; r == AT_OK && i < nscales; i++)
+		r = lmsmap_put(g_app.db, id, "moodle_scale", scale_keys[i], scale_vals[i], now);
+	if (r == AT_OK)
+		r = db_commit(g_app.db);
+	if (r != AT_OK) {
+		db_rollback(g_app.db);
+		fprintf(stderr, "attest: platform %lld: %s\n", (long long)id, at_strerror(r));
+		rc = cli_exit_of(r);
+		goto out;
+	}
+	printf("platform %lld updated:%s%s%s\n", (long long)id, url ? " lms_url" : "",
+	       token ? " lms_token" : "", nscales ? " moodle_scale" : "");
+	rc = EXIT_OKAY;
+out:
+	arena_free(a);
+	return rc;
+}
+
 int cli_platform(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : NULL;
@@ -287,6 +424,8 @@ int cli_platform(int argc, char **argv)
 		return cmd_show(argv[2]);
 	if (strcmp(sub, "remove") == 0 && argc == 3)
 		return cmd_remove(argv[2]);
+	if (strcmp(sub, "set") == 0)
+		return cmd_set(argc - 1, argv + 1);
 	if (strcmp(sub, "deployment") == 0 && argc == 4)
 		return cmd_deployment(argv[2], argv[3]);
 	fprintf(stderr, "attest: platform: bad arguments\n\n%s", USAGE);

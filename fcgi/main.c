@@ -33,6 +33,7 @@ static const char USAGE[] =
 	"  keys ...           the tool's signing keys (init, list, rotate, prune, jwks)\n"
 	"  program ...        program definitions (validate, import, list, show, schema)\n"
 	"  framework ...      competency frameworks (import, export, list, show, delete)\n"
+	"  sync ...           deliver the LMS outbox (run, once, status, list, retry, roster)\n"
 	"  audit ...          verify the audit log's hash chain (verify), newest entries (tail [N])\n"
 	"  help               this text; `attest COMMAND --help` for one command\n"
 	"  version            print the version\n"
@@ -211,6 +212,8 @@ int main(int argc, char **argv)
 		rc = cli_audit(argc, argv);
 	else if (strcmp(cmd, "keys") == 0)
 		rc = cli_keys(argc, argv);
+	else if (strcmp(cmd, "sync") == 0)
+		rc = cli_sync(argc, argv);
 	else {
 		fprintf(stderr, "attest: unknown command '%s'\n\n%s", cmd, USAGE);
 		rc = EXIT_USAGE;

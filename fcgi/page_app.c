@@ -1,5 +1,9 @@
-/* page_app.c: GET /app — where a launch lands: a learner sees their own page, an
- * instructor or assessor the course page. GET / — what Attest is, for a stray visitor. */
+/* page_app.c: GET /app — where a launch lands: an instructor, assessor or administrator
+ * sees the course dashboard (page_coord.c), a learner their own page. GET / — what Attest
+ * is, for a stray visitor.
+ *
+ * The learner's page moves to page_learner_home() (fcgi/page_learner.c, the learner
+ * pages); until that lands, learner_page() below keeps the launch landing working. */
 #include <string.h>
 #include <time.h>
 
@@ -33,27 +37,6 @@ static void learner_page(struct req *r, const struct user *u, const struct conte
 	(void)c;
 }
 
-static void course_page(struct req *r, const struct user *u, const struct context *c)
-{
-	int64_t learners = 0, staff = 0;
-
-	if (c != NULL && c->id > 0) {
-		(void)identity_member_count(g_app.db, c->id, 1, &learners);
-		(void)identity_member_count(g_app.db, c->id, 2 | 4, &staff);
-	}
-	html(r, "<main><h1>");
-	html_txt(r, c && c->title && *c->title ? c->title : "Course");
-	html(r, "</h1><section class='card'><h2>Course</h2><dl class='facts'><dt>Learners seen"
-		"</dt><dd>");
-	html_int(r, learners);
-	html(r, "</dd><dt>Assessors and instructors seen</dt><dd>");
-	html_int(r, staff);
-	html(r, "</dd></dl><p class='hint'>Learners appear here after their first launch.</p>"
-		"</section><section class='card'><h2>Programs</h2><p class='empty'>No program "
-		"is placed in this course yet.</p></section></main>");
-	(void)u;
-}
-
 void page_app(struct req *r)
 {
 	struct user u;
@@ -62,6 +45,10 @@ void page_app(struct req *r)
 	enum at_rc rc;
 	int role = r->sess->s.role;
 
+	if (role & (ROLE_ASSESSOR | ROLE_ADMIN)) {
+		page_coord_home(r);
+		return;
+	}
 	memset(&u, 0, sizeof(u));
 	memset(&c, 0, sizeof(c));
 	rc = identity_user_get(g_app.db, r->arena, r->sess->s.user_id, &u);
@@ -79,13 +66,8 @@ void page_app(struct req *r)
 	}
 	http_html_headers(r);
 	html_page_begin(r, cp && cp->title ? cp->title : "Attest");
-	if (role & (2 | 4)) {
-		header_bar(r, &u, cp, role & 4 ? "administrator" : "instructor");
-		course_page(r, &u, cp);
-	} else {
-		header_bar(r, &u, cp, "learner");
-		learner_page(r, &u, cp);
-	}
+	header_bar(r, &u, cp, "learner");
+	learner_page(r, &u, cp);
 	html_page_end(r);
 }
 

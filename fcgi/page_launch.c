@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/identity.h"
+#include "core/lmsq.h"
 #include "core/log.h"
 #include "core/oidc.h"
 #include "core/platform.h"
@@ -132,6 +133,71 @@ static const char *launch_json(struct req *r, const struct platform *p,
 	s = arena_strdup(r->arena, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);
 	return s;
+}
+
+/* A custom parameter as a string; NULL when absent or when the platform left a $variable
+ * unsubstituted (Canvas sends "$Canvas.assignment.id" outside assignments). */
+static const char *custom(const struct lti_claims *c, const char *key)
+{
+	struct json_object *v;
+	const char *s;
+
+	if (c->custom == NULL || !json_object_object_get_ex(c->custom, key, &v))
+		return NULL;
+	if (json_object_is_type(v, json_type_int))
+		return json_object_get_string(v);
+	if (!json_object_is_type(v, json_type_string))
+		return NULL;
+	s = json_object_get_string(v);
+	return *s == '\0' || *s == '$' ? NULL : s;
+}
+
+static int is_flavor(const struct platform *p, const struct lti_claims *c, const char *f)
+{
+	return strcmp(p->flavor, f) == 0 || (c->tool_platform.product_family_code != NULL &&
+	       strcmp(c->tool_platform.product_family_code, f) == 0);
+}
+
+/* LMS REST ids (Moodle: the context id and sub are its course and user ids; Canvas: the
+ * $Canvas.* custom parameters of the tool configuration), the placement this link shows
+ * (custom attest_placement, from deep linking) with its AGS line item, and, at an
+ * instructor's launch, a roster import at most once an hour per course. In the launch's
+ * transaction. */
+static enum at_rc record_lms(struct req *r, const struct platform *p, const struct lti_claims *c,
+			     const struct user *u, const struct context *ctx,
+			     const struct resource_link *link, int64_t now)
+{
+	const char *uid = NULL, *course = NULL, *assignment = NULL, *placement;
+	int64_t item = 0;
+	enum at_rc rc;
+
+	if (is_flavor(p, c, "moodle")) {
+		uid = c->sub;
+		course = c->context.id;
+	} else if (is_flavor(p, c, "canvas")) {
+		uid = custom(c, "canvas_user_id");
+		course = custom(c, "canvas_course_id");
+		assignment = custom(c, "canvas_assignment_id");
+	}
+	rc = identity_launch_ids(g_app.db, u->id, uid, ctx->id, course, link->id, assignment,
+				 now);
+	if (rc != AT_OK || ctx->id == 0)
+		return rc;
+	placement = custom(c, "attest_placement");
+	if (placement != NULL && c->resource_link.id != NULL) {
+		rc = identity_placement_bind(g_app.db, ctx->id, placement, c->resource_link.id,
+					     c->ags.lineitem);
+		if (rc == AT_NOTFOUND) {	/* a copied course: the placement lives elsewhere */
+			log_msg(LOG_INFO, r->rid, "op=launch placement_unknown context=%lld",
+				(long long)ctx->id);
+			rc = AT_OK;
+		}
+		if (rc != AT_OK)
+			return rc;
+	}
+	if ((c->role_flags & (LTI_ROLE_ASSESSOR | LTI_ROLE_ADMIN)) != 0 && c->nrps_url != NULL)
+		rc = lmsq_roster(g_app.db, ctx->id, now, false, &item);
+	return rc;
 }
 
 void page_lti_launch(struct req *r)
@@ -338,6 +404,9 @@ void page_lti_launch(struct req *r)
 		if (rc != AT_OK)
 			goto dberr;
 	}
+	rc = record_lms(r, &p, &c, &u, &ctx, &link, now);
+	if (rc != AT_OK)
+		goto dberr;
 	memset(&s, 0, sizeof(s));
 	s.user_id = u.id;
 	s.context_id = ctx.id;

@@ -26,12 +26,43 @@ void page_learner_record(struct req *r);
 void page_learner_certificate(struct req *r);
 /* --- end of pages: learner handlers --- */
 /* --- pages: assessor handlers --- */
+void page_assess_list(struct req *r);		/* page_assess.c: GET /app/assess */
+void page_assess_observe(struct req *r);	/* page_assess.c */
+void page_assess_obs(struct req *r);		/* page_assess.c: the checklist page */
+void page_assess_amend(struct req *r);		/* page_assess.c */
+void page_assess_compare(struct req *r);	/* page_assess.c */
+void page_assess_evidence(struct req *r);	/* page_review.c */
 /* --- end of pages: assessor handlers --- */
 /* --- pages: coordinator handlers --- */
+void page_coord_home(struct req *r);		/* page_coord.c: GET /app for staff */
+void page_coord_program(struct req *r);		/* page_coord.c */
+void page_coord_enrol(struct req *r);
+void page_coord_day(struct req *r);
+void page_coord_learner(struct req *r);
+void page_coord_note(struct req *r);
+void page_coord_group(struct req *r);
+void page_coord_assessors(struct req *r);
+void page_coord_evaluate(struct req *r);
+void page_coord_confirm(struct req *r);
+void page_coord_override(struct req *r);
+void page_coord_feedback(struct req *r);
+void page_reports(struct req *r);		/* page_reports.c */
 /* --- end of pages: coordinator handlers --- */
 /* --- pages: admin handlers --- */
+void page_admin_home(struct req *r);		/* page_admin.c */
+void page_admin_deployments(struct req *r);
+void page_admin_keys(struct req *r);
+void page_admin_audit_log(struct req *r);
+void page_admin_frameworks(struct req *r);	/* page_admin_import.c */
+void page_admin_framework_import(struct req *r);
+void page_admin_framework_export(struct req *r);
+void page_admin_programs(struct req *r);
+void page_admin_program_import(struct req *r);
+void page_admin_sync(struct req *r);		/* page_admin_sync.c */
+void page_admin_sync_retry(struct req *r);
 /* --- end of pages: admin handlers --- */
 /* --- pages: sync handlers --- */
+void page_share(struct req *r);			/* page_share.c: public, no session */
 /* --- end of pages: sync handlers --- */
 
 /* The JSON API, /api/v1/... (fcgi/api_*.c; helpers in fcgi/api.h) */

@@ -44,12 +44,47 @@ static const struct route routes[] = {
 	{ "GET", "/app/enrolments/{id}/certificate", page_learner_certificate, R_SESSION },
 	/* --- end of pages: learner --- */
 	/* --- pages: assessor --- */
+	{ "GET", "/app/assess", page_assess_list, R_SESSION | R_ASSESSOR | R_ADMIN },
+	{ "GET POST", "/app/enrolments/{id}/observe", page_assess_observe,
+	  R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "GET POST", "/app/observations/{id}", page_assess_obs, R_SESSION | R_CSRF },
+	{ "POST", "/app/observations/{id}/amend", page_assess_amend, R_SESSION | R_CSRF },
+	{ "GET", "/app/observations/{id}/compare", page_assess_compare, R_SESSION },
+	{ "GET POST", "/app/evidence/{id}", page_assess_evidence, R_SESSION | R_CSRF },
 	/* --- end of pages: assessor --- */
 	/* --- pages: coordinator --- */
+	{ "GET", "/app/programs/{id}", page_coord_program, R_SESSION | R_ASSESSOR | R_ADMIN },
+	{ "POST", "/app/programs/{id}/enrol", page_coord_enrol, R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "GET", "/app/programs/{id}/day", page_coord_day, R_SESSION | R_ASSESSOR | R_ADMIN },
+	{ "GET", "/app/coord/enrolments/{id}", page_coord_learner, R_SESSION | R_ASSESSOR | R_ADMIN },
+	{ "POST", "/app/coord/enrolments/{id}/note", page_coord_note, R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "POST", "/app/coord/enrolments/{id}/group", page_coord_group, R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "POST", "/app/coord/enrolments/{id}/assessors", page_coord_assessors, R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "POST", "/app/coord/enrolments/{id}/evaluate", page_coord_evaluate, R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "POST", "/app/coord/enrolments/{id}/feedback", page_coord_feedback, R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "POST", "/app/coord/decisions/{id}/confirm", page_coord_confirm, R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "POST", "/app/coord/decisions/{id}/override", page_coord_override, R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	{ "GET", "/app/reports", page_reports, R_SESSION | R_ASSESSOR | R_ADMIN },
 	/* --- end of pages: coordinator --- */
 	/* --- pages: admin --- */
+	{ "GET", "/app/admin", page_admin_home, R_SESSION | R_ADMIN },
+	{ "POST", "/app/admin/deployments", page_admin_deployments,
+	  R_SESSION | R_CSRF | R_ADMIN },
+	{ "GET POST", "/app/admin/keys", page_admin_keys, R_SESSION | R_CSRF | R_ADMIN },
+	{ "GET", "/app/admin/frameworks", page_admin_frameworks, R_SESSION | R_ADMIN },
+	{ "POST", "/app/admin/frameworks/import", page_admin_framework_import,
+	  R_SESSION | R_CSRF | R_ADMIN | R_STREAM },
+	{ "GET", "/app/admin/frameworks/export", page_admin_framework_export,
+	  R_SESSION | R_ADMIN },
+	{ "GET", "/app/admin/programs", page_admin_programs, R_SESSION | R_ADMIN },
+	{ "POST", "/app/admin/programs/import", page_admin_program_import,
+	  R_SESSION | R_CSRF | R_ADMIN | R_STREAM },
+	{ "GET", "/app/admin/sync", page_admin_sync, R_SESSION | R_ADMIN },
+	{ "POST", "/app/admin/sync/retry", page_admin_sync_retry, R_SESSION | R_CSRF | R_ADMIN },
+	{ "GET", "/app/admin/audit", page_admin_audit_log, R_SESSION | R_ADMIN },
 	/* --- end of pages: admin --- */
 	/* --- pages: sync --- */
+	{ "GET", "/evidence-share/{id}", page_share, 0 },	/* public: the token is the credential */
 	/* --- end of pages: sync --- */
 	{ "GET", "/api/v1/me", api_me, R_SESSION },
 	/* --- api block A: programs, frameworks, enrolments, decisions, notes, reports --- */

@@ -16,7 +16,13 @@
  *  score           {"placement_id", "user_id" (app_user id), "lineitem" (URL or ""),
  *                   "score_given", "score_max" (numbers), "activity_progress",
  *                   "grading_progress", "timestamp" (ISO 8601 with milliseconds, UTC),
- *                   "comment", "evidence": [{"url","title"}] (Canvas submission extension)}
+ *                   "comment", "evidence": [{"evidence_id","title"}] (the observation's
+ *                   files, for the Canvas submission extension: each becomes a capability
+ *                   link base_url/evidence-share/TOKEN made when the score is sent, see
+ *                   core/share.h; an older {"url","title"} entry naming
+ *                   /api/v1/evidence/ID/download is shared the same way, any other url is
+ *                   sent as it is, "/..." resolved against lms_ctx.base_url),
+ *                   "new_submission" (Canvas: false for a decision)}
  *  roster          {"context_id"}                         NRPS import of one course
  *  moodle_framework {"framework_id", "context_id"}        push tree + scale, add to course
  *  moodle_rating   {"framework_id", "competency_id", "context_id", "user_id", "grade" (1-based
@@ -50,6 +56,7 @@ struct lms_result {
 	long http_status;		/* 0: no HTTP answer */
 	int64_t retry_after_ms;		/* from Retry-After, -1 when absent */
 	char error[1024];		/* plain text; the (capped) response body when parked */
+	void *state;			/* the handler's own, from prepare to finish (arena) */
 };
 
 struct lms_req {
@@ -66,7 +73,15 @@ struct lms_ctx {
 	const struct httpc_opts *http;
 	int64_t now_ms;
 	void *tokens;			/* the worker's access-token cache (lti/lti_svc.h) */
+	const char *base_url;		/* Attest's public URL (evidence links) */
 };
+
+/* Shared by the handlers (lti/sync.c): the verdict for an HTTP answer — 2xx DONE; 408, 425,
+ * 429 and 5xx RETRY (Retry-After kept); other statuses PARK with the capped body. A
+ * transport error (rc != AT_OK) is RETRY. */
+void lms_judge(enum at_rc rc, const struct httpc_resp *resp, struct lms_result *res);
+/* The handler of kind, NULL when none is linked in. */
+const struct lms_handler *lms_handler_of(const char *kind);
 
 struct lms_handler {
 	const char *kind;

@@ -664,14 +664,18 @@ static void fmt_time(int64_t t, char *buf, size_t size)
 		snprintf(buf, size, "%lld", (long long)t);
 }
 
-enum at_rc lti_keys_list(struct db *db, int64_t now, FILE *out)
+enum at_rc lti_keys_info(struct db *db, int64_t now, struct arena *a, struct lti_key_info **out,
+			 size_t *n)
 {
 	enum at_rc rc;
 	struct db_stmt *st = NULL;
-	struct arena *a = arena_new();
+	struct lti_key_info *v = NULL;
+	size_t k = 0, cap = 0;
 	char *signer = NULL;
 	bool row = false;
 
+	*out = NULL;
+	*n = 0;
 	/* the signer as lti_keys_sign picks it, file presence aside */
 	rc = db_prepare(db, SQL_SIGNERS, &st);
 	if (rc != AT_OK)
@@ -689,42 +693,60 @@ enum at_rc lti_keys_list(struct db *db, int64_t now, FILE *out)
 	if (rc != AT_OK)
 		goto out;
 	for (;;) {
-		const char *kid, *state;
-		int64_t sign_from, retire_at;
-		bool retiring;
-		char created_s[32], from_s[32], retire_s[32];
+		struct lti_key_info *ki;
+		const char *kid;
 
 		rc = db_step(st, &row);
 		if (rc != AT_OK)
 			goto out;
 		if (!row)
 			break;
+		v = arena_reserve(a, v, k, &cap, sizeof(*v));
+		ki = &v[k++];
 		kid = db_col_text(st, 0);
-		sign_from = db_col_i64(st, 2);
-		retiring = !db_col_null(st, 3);
-		retire_at = db_col_i64(st, 3);
-		if (retiring && retire_at <= now)
-			state = "retired";
-		else if (sign_from > now)
-			state = "pending";
+		ki->kid = arena_strdup(a, kid ? kid : "?");
+		ki->created_at = db_col_i64(st, 1);
+		ki->sign_from = db_col_i64(st, 2);
+		ki->retire_at = db_col_null(st, 3) ? 0 : db_col_i64(st, 3);
+		if (ki->retire_at != 0 && ki->retire_at <= now)
+			ki->state = "retired";
+		else if (ki->sign_from > now)
+			ki->state = "pending";
 		else if (signer != NULL && kid != NULL && strcmp(kid, signer) == 0)
-			state = "signing";
-		else if (retiring)
-			state = "retiring";
+			ki->state = "signing";
+		else if (ki->retire_at != 0)
+			ki->state = "retiring";
 		else
-			state = "active";
-		fmt_time(db_col_i64(st, 1), created_s, sizeof(created_s));
-		fmt_time(sign_from, from_s, sizeof(from_s));
-		if (retiring)
-			fmt_time(retire_at, retire_s, sizeof(retire_s));
-		else
-			snprintf(retire_s, sizeof(retire_s), "-");
-		fprintf(out, "%s  %s  %s  %s  %s\n", kid ? kid : "?", state, created_s, from_s,
-			retire_s);
+			ki->state = "active";
 	}
-	rc = fflush(out) == 0 && !ferror(out) ? AT_OK : AT_INTERNAL;
+	*out = v;
+	*n = k;
 out:
 	db_finalize(st);
+	return rc;
+}
+
+enum at_rc lti_keys_list(struct db *db, int64_t now, FILE *out)
+{
+	struct arena *a = arena_new();
+	struct lti_key_info *v = NULL;
+	size_t n = 0;
+	enum at_rc rc = lti_keys_info(db, now, a, &v, &n);
+
+	for (size_t i = 0; rc == AT_OK && i < n; i++) {
+		char created_s[32], from_s[32], retire_s[32];
+
+		fmt_time(v[i].created_at, created_s, sizeof(created_s));
+		fmt_time(v[i].sign_from, from_s, sizeof(from_s));
+		if (v[i].retire_at != 0)
+			fmt_time(v[i].retire_at, retire_s, sizeof(retire_s));
+		else
+			snprintf(retire_s, sizeof(retire_s), "-");
+		fprintf(out, "%s  %s  %s  %s  %s\n", v[i].kid, v[i].state, created_s, from_s,
+			retire_s);
+	}
+	if (rc == AT_OK)
+		rc = fflush(out) == 0 && !ferror(out) ? AT_OK : AT_INTERNAL;
 	arena_free(a);
 	return rc;
 }

@@ -14,6 +14,7 @@
 #ifndef AT_LTI_KEYS_H
 #define AT_LTI_KEYS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -58,6 +59,19 @@ enum at_rc lti_keys_jwks(struct db *db, int64_t now, struct arena *a, char **jso
  */
 enum at_rc lti_keys_sign(struct db *db, const char *dir, int64_t now, struct arena *a,
 			 const char *payload_json, char **compact, struct at_err *err);
+
+/* One key of lti_keys_info: no private material, only the schedule and its state. */
+struct lti_key_info {
+	const char *kid;
+	const char *state;	/* pending, signing, active, retiring, retired (see above) */
+	int64_t created_at, sign_from;
+	int64_t retire_at;	/* 0: not scheduled to retire */
+};
+
+/* Every key, oldest first (the order of lti_keys_list), with its state at now. *out is an
+ * arena array of *n. Returns AT_OK or AT_DB. */
+enum at_rc lti_keys_info(struct db *db, int64_t now, struct arena *a, struct lti_key_info **out,
+			 size_t *n);
 
 /*
  * Write one line per key, oldest first: "kid state created sign_from retire_at", times

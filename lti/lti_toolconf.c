@@ -49,6 +49,20 @@ static struct json_object *message(const char *type, const char *target, const c
 	return m;
 }
 
+/* Canvas variable substitutions: the course, user and assignment ids of its REST API (the
+ * launch records them: context.lms_course_id, app_user.lms_user_id,
+ * resource_link.lms_assignment_id). Moodle needs none: its context id and sub are its
+ * course and user ids. */
+static struct json_object *canvas_custom(void)
+{
+	struct json_object *c = json_object_new_object();
+
+	J_STR(c, "canvas_course_id", "$Canvas.course.id");
+	J_STR(c, "canvas_user_id", "$Canvas.user.id");
+	J_STR(c, "canvas_assignment_id", "$Canvas.assignment.id");
+	return c;
+}
+
 struct json_object *lti_toolconf_registration(const char *base_url, const char *product)
 {
 	static const char *const resp[] = { "id_token", NULL };
@@ -88,6 +102,8 @@ struct json_object *lti_toolconf_registration(const char *base_url, const char *
 					    "Attest: add a program or checklist",
 					    canvas ? canvas_dl : moodle_dl));
 	json_object_object_add(tc, "messages", msgs);
+	if (canvas)	/* Canvas substitutes these at launch: its REST ids of the launch */
+		json_object_object_add(tc, "custom_parameters", canvas_custom());
 	json_object_object_add(o, "https://purl.imsglobal.org/spec/lti-tool-configuration", tc);
 	if (canvas)
 		J_STR(o, "https://canvas.instructure.com/lti/privacy_level", "public");
@@ -147,6 +163,7 @@ struct json_object *lti_toolconf_canvas(const char *base_url, const char *public
 	json_object_object_add(ext, "settings", settings);
 	json_object_array_add(exts, ext);
 	json_object_object_add(o, "extensions", exts);
+	json_object_object_add(o, "custom_fields", canvas_custom());
 	J_STR(o, "public_jwk_url", public_jwks_url);
 	arena_free(a);
 	return o;

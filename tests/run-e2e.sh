@@ -9,4 +9,4 @@ if [ ! -d node_modules/jose ] || [ ! -d node_modules/playwright-core ] ||
 	npm ci --no-audit --no-fund --loglevel=error || exit 1
 fi
 cd "$here/.."
-node --test --test-concurrency=1 tests/platform/ tests/e2e/
+node --test --test-concurrency=1 tests/platform/ tests/lms/ tests/e2e/

@@ -155,6 +155,20 @@ timeout 900 node "$root/tests/bench/launch-bench.mjs" --attest "$base" --floor "
 bench_pid=$!
 wait "$bench_pid" || rc=$?
 bench_pid=""
+echo
+# The checklist page and an observation submit under concurrent load (tests/bench/pages-bench.mjs).
+timeout 900 node "$root/tests/bench/pages-bench.mjs" --attest "$base" --attest-var "$svar" \
+	--n "${BENCH_N_PAGES:-300}" --rounds "$ROUNDS" --levels "$LEVELS" &
+bench_pid=$!
+wait "$bench_pid" || rc=$?
+bench_pid=""
+
+echo
+# LMS sync throughput against the emulated platform on loopback (tests/bench/sync-bench.mjs).
+timeout 900 node "$root/tests/bench/sync-bench.mjs" &
+bench_pid=$!
+wait "$bench_pid" || rc=$?
+bench_pid=""
 
 # --- worker memory, after the run ------------------------------------------------------
 kib() { sed -n "s/^$2:[[:space:]]*\([0-9]*\) kB$/\1/p" "/proc/$1/status" 2>/dev/null; }

@@ -66,6 +66,7 @@ missing=""
 for f in usr/bin/attest usr/share/attest/web/static/attest.css \
 	usr/share/attest/deploy/install.sh usr/share/attest/deploy/nginx-site.conf.in \
 	usr/share/attest/deploy/systemd/attest.service usr/share/attest/deploy/attest.conf.example \
+	usr/share/attest/deploy/systemd/attest-sync.service usr/share/attest/web/templates/layout.html \
 	usr/share/attest/deploy/README.md usr/share/attest/deploy/install-deps.sh; do
 	[ -e "$D/$f" ] || missing="$missing $f"
 done
@@ -92,7 +93,7 @@ check "install.sh --help documents the options" \
 check "install.sh refuses a server name that is not a host name" \
 	bash -c "! deploy/install.sh --server-name 'a;b' --render-only '$tmp/x' 2>/dev/null"
 check "no placeholder left in the rendered files" \
-	bash -c "! grep -n '@[A-Z_]*@' '$R/attest.nginx.conf' '$R/attest.service' '$R/attest.conf'"
+	bash -c "! grep -n '@[A-Z_]*@' '$R/attest.nginx.conf' '$R/attest.service' '$R/attest-sync.service' '$R/attest.conf'"
 
 site_has() {	# every fixed string must appear in the rendered site
 	local s
@@ -103,8 +104,9 @@ check "site: TLS 1.2/1.3, HSTS, server_tokens off, 1m and 500m limits, request i
 	"client_max_body_size 1m;" "client_max_body_size 500m;" "fastcgi_request_buffering off;" \
 	"fastcgi_param HTTP_X_REQUEST_ID \$request_id;" "fastcgi_pass unix:/run/attest/attest.sock;" \
 	"server_name $NAME;" "ssl_certificate $tmp/tls/cert.pem;" "alias $D/usr/share/attest/web/static/;"
-check "site: the access log format has \$uri, never \$request or \$args" bash -c "
-	grep -q '\"\$request_method \$uri\"' '$R/attest.nginx.conf' &&
+check "site: the access log format has \$uri (capability paths masked), never \$request or \$args" bash -c "
+	grep -q '\"\$request_method \$attest_log_uri\"' '$R/attest.nginx.conf' &&
+	grep -q 'map \$uri \$attest_log_uri' '$R/attest.nginx.conf' &&
 	! grep -v '^[[:space:]]*#' '$R/attest.nginx.conf' | grep -v 'return 301' |
 		grep -E '\\\$(request|args|query_string|request_uri)([^_a-z]|\$)'"
 
@@ -138,6 +140,15 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 else
 	skip "systemd-analyze verify attest.service" "systemd-analyze not installed"
 fi
+if command -v systemd-analyze >/dev/null 2>&1; then
+	if out=$(systemd-analyze verify "$R/attest-sync.service" 2>&1) && [ -z "$out" ]; then
+		ok "systemd-analyze verify attest-sync.service: no error, no warning"
+	else
+		not_ok "systemd-analyze verify attest-sync.service: no error, no warning" "$out"
+	fi
+fi
+check "the sync unit runs attest sync run as the attest user" \
+	bash -c "grep -qx 'ExecStart=/.*/bin/attest -c /etc/attest/attest.conf sync run' '$R/attest-sync.service' && grep -qxF 'User=attest' '$R/attest-sync.service'"
 unit_has() {
 	local s
 	for s in "$@"; do grep -qxF -- "$s" "$R/attest.service" || { echo "missing: $s"; return 1; }; done

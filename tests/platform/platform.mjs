@@ -11,6 +11,7 @@ import crypto from 'node:crypto';
 import { promisify } from 'node:util';
 import * as jose from 'jose';
 import { esc, parseForms, findAttr, CookieJar, httpRequest } from './http-util.mjs';
+import { initServices, serviceMethods } from './services.mjs';
 
 export { CookieJar, parseForms, findAttr, httpRequest } from './http-util.mjs';
 export { esc, decodeEntities, htmlText, parseAttrs, isAutoSubmitPage } from './http-util.mjs';
@@ -192,6 +193,7 @@ export class Platform {
     this.usedDlNonces = new Set();
     this.lastLaunch = null;
     this.sockets = new Set();
+    initServices(this);
   }
 
   async _init() {
@@ -616,9 +618,10 @@ export class Platform {
       type: ['http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering'],
       ...(opts.context || {}),
     };
+    const placedLink = this.placedLinks.get(String(linkId));
     const resourceLink = {
       id: this.flavor === 'moodle' ? linkId : linkId,
-      title: 'Observed calls',
+      title: placedLink ? placedLink.title : 'Observed calls',
       description: 'Five observed calls, each scored on the call scorecard',
       ...(opts.resourceLink || {}),
     };
@@ -697,7 +700,8 @@ export class Platform {
         ? `${this.baseUrl}/mod/lti/return.php?course=${rec.courseId}&launch_container=3&instanceid=${rec.linkId}&sesskey=${rand(5)}`
         : `${this.lmsBase}/courses/${rec.courseId}/external_content/success/external_tool_redirect`,
     };
-    const custom = { ...client.customParameters, ...(o.custom || {}) };
+    const placed = this.placedLinks.get(String(rec.linkId));
+    const custom = this._substitute({ ...client.customParameters, ...(placed ? placed.custom : {}), ...(o.custom || {}) }, rec);
     if (Object.keys(custom).length || this.flavor === 'canvas') p[CLAIM.custom] = custom;
     if (this.flavor === 'moodle') {
       p[CLAIM.lis] = { person_sourcedid: '', course_section_sourcedid: '' };
@@ -714,25 +718,19 @@ export class Platform {
     const agsScopes = scopes.filter((s) => s.includes('/lti-ags/'));
     const wantAgs = o.ags === undefined ? agsScopes.length > 0 : !!o.ags;
     if (wantAgs) {
-      const ags = this.flavor === 'moodle'
-        ? {
-          scope: agsScopes.length ? agsScopes : [SCOPES.lineitem, SCOPES.lineitemReadonly, SCOPES.resultReadonly, SCOPES.score],
-          lineitems: `${this.baseUrl}/mod/lti/services.php/${rec.courseId}/lineitems?type_id=${client.typeId}`,
-          ...(isDl ? {} : { lineitem: `${this.baseUrl}/mod/lti/services.php/${rec.courseId}/lineitems/16/lineitem?type_id=${client.typeId}` }),
-        }
-        : {
-          scope: agsScopes.length ? agsScopes : [SCOPES.lineitem, SCOPES.lineitemReadonly, SCOPES.resultReadonly, SCOPES.score],
-          lineitems: `${this.baseUrl}/api/lti/courses/${rec.courseId}/line_items`,
-          ...(isDl ? {} : { lineitem: `${this.baseUrl}/api/lti/courses/${rec.courseId}/line_items/16` }),
-        };
+      // lineitem only for a link with a gradebook column (a deep-linked item with a lineItem)
+      const li = !isDl && placed && placed.lineItemId ? this.lineItems.get(placed.lineItemId) : null;
+      const ags = {
+        scope: agsScopes.length ? agsScopes : [SCOPES.lineitem, SCOPES.lineitemReadonly, SCOPES.resultReadonly, SCOPES.score],
+        lineitems: this.lineItemsUrl(rec.courseId, client.typeId),
+        ...(li ? { lineitem: li.url } : {}),
+      };
       p[CLAIM.ags] = typeof o.ags === 'object' ? { ...ags, ...o.ags } : ags;
     }
     const wantNrps = o.nrps === undefined ? scopes.includes(SCOPES.nrps) : !!o.nrps;
     if (wantNrps) {
       const nrps = {
-        context_memberships_url: this.flavor === 'moodle'
-          ? `${this.baseUrl}/mod/lti/services.php/CourseSection/${rec.courseId}/bindings/${client.typeId}/memberships`
-          : `${this.baseUrl}/api/lti/courses/${rec.courseId}/names_and_roles`,
+        context_memberships_url: this.membershipsUrl(rec.courseId, client.typeId),
         service_versions: ['2.0'],
       };
       p[CLAIM.nrps] = typeof o.nrps === 'object' ? { ...nrps, ...o.nrps } : nrps;
@@ -870,6 +868,7 @@ export class Platform {
     const path = url.pathname;
     this.requests.push({ method: req.method, path, query: url.search, at: Date.now() });
     if (this.options.log) process.stderr.write(`[${this.flavor}:${this.port}] ${req.method} ${req.url}\n`);
+    if (await this._handleService(req, res, url)) return;
     const send = (status, body, headers = {}) => {
       const isJson = typeof body === 'object' && body !== null;
       res.writeHead(status, {
@@ -1102,7 +1101,7 @@ export class Platform {
         algorithms: ['RS256'],
         issuer: client.clientId,
         subject: client.clientId,
-        audience: this.flavor === 'canvas' ? this.urls.token : undefined,
+        audience: this.tokenAudCheck ? this.urls.token : undefined,
         maxTokenAge: '10 minutes',
         requiredClaims: ['iat', 'exp', 'jti'],
       });
@@ -1114,7 +1113,7 @@ export class Platform {
     if (this.usedJti.has(jti)) return fail(401, 'invalid_client', 'jti already used');
     this.usedJti.add(jti);
     const asked = String(params.scope || '').split(/\s+/).filter(Boolean);
-    const granted = asked.filter((s) => client.scopes.includes(s));
+    const granted = asked.filter((s) => client.scopes.includes(s) && !this.tokenDropScopes.includes(s));
     if (asked.length && granted.length === 0) return fail(400, 'invalid_scope', 'none of the requested scopes is granted');
     const token = rand(24);
     this.accessTokens.set(token, { clientId: client.clientId, scopes: granted, exp: Date.now() + 3600e3 });
@@ -1146,12 +1145,14 @@ export class Platform {
       const want = rec.dlSettings && rec.dlSettings.data;
       if (want !== undefined && want !== null && p[CLAIM.dlData] !== want) err('data not echoed');
       if (!Array.isArray(p[CLAIM.dlContentItems])) err('content_items missing');
+      else for (const ci of p[CLAIM.dlContentItems]) { const e = this._checkLineItemContentItem(ci || {}); if (e) err(e); }
     } catch (e) {
       err(`JWT rejected: ${e.code || ''} ${e.message}`);
     }
     entry.ok = entry.errors.length === 0;
     if (!entry.ok) return send(400, `<!DOCTYPE html><title>Deep linking failed</title><h1>Deep linking failed</h1><ul>${entry.errors.map((e) => `<li>${esc(e)}</li>`).join('')}</ul>`);
     const items = entry.payload[CLAIM.dlContentItems];
+    entry.links = this._placeContentItems(rec, items);
     return send(200, `<!DOCTYPE html><title>Content added</title><h1>Content added</h1><p>${items.length} item(s) added to the course.</p><ul>${items.map((i) => `<li>${esc(i.title || i.type)}</li>`).join('')}</ul>`);
   }
 
@@ -1265,3 +1266,5 @@ var log = window.__ltiMessages = [];
 window.addEventListener('message', function (ev) { __ltiHandle(ev, 'post_message_forwarding', store, log); });
 if (window.parent && window.parent !== window) window.parent.postMessage({ subject: 'emulator.storage_ready' }, '*');
 </script></body></html>`;
+
+Object.assign(Platform.prototype, serviceMethods);
