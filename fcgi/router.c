@@ -31,7 +31,6 @@ static const struct route routes[] = {
 	{ "GET POST", "/lti/deeplink", page_deeplink,
 	  R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
 	/* --- pages: learner --- */
-	{ "GET", "/app/learner", page_learner_home, R_SESSION },
 	{ "POST", "/app/enrolments", page_learner_enrol, R_SESSION | R_CSRF | R_LEARNER },
 	{ "GET", "/app/enrolments/{id}", page_learner_enrolment, R_SESSION },
 	{ "POST", "/app/enrolments/{id}/progress", page_learner_progress, R_SESSION | R_CSRF },

@@ -147,7 +147,7 @@ describe('learner pages in the LMS iframe (third-party cookies blocked)', () => 
     const me = ok(await lena.api.get('/api/v1/me'), 200, 'me');
     lena.api.csrf = me.csrf;
     lena.api.userId = me.user_id;
-    let f = await go('/app/learner');
+    let f = await go('/app');
     let t = await f.locator('body').innerText();
     assert.match(t, PAGE.learner);
     assert.doesNotMatch(t, /Learners seen/i);
@@ -160,7 +160,7 @@ describe('learner pages in the LMS iframe (third-party cookies blocked)', () => 
     ids.call = Number(f.url().match(/enrolments\/(\d+)/)[1]);
     assert.match(await text(f), /You are enrolled/);
     // and the Level Two pathway
-    f = await go('/app/learner');
+    f = await go('/app');
     await f.selectOption('#join-program', 'level-two-trainer');
     await Promise.all([f.waitForNavigation({ waitUntil: 'load' }), f.click('text=Join this program')]);
     ids.l2 = Number(f.url().match(/enrolments\/(\d+)/)[1]);
@@ -169,7 +169,7 @@ describe('learner pages in the LMS iframe (third-party cookies blocked)', () => 
     // the other learner enrols too (their enrolment is the one Lena must never see)
     ids.other = ok(await other.post('/api/v1/enrolments', { program: 'call-certification' }), 201, 'olly enrols').id;
     // every program is joined: the form is gone; enrolling twice through the form is a clear 409
-    f = await go('/app/learner');
+    f = await go('/app');
     t = await text(f);
     assert.match(t, /ESP agent call certification/);
     assert.match(t, /Level Two trainer pathway/);
@@ -184,7 +184,7 @@ describe('learner pages in the LMS iframe (third-party cookies blocked)', () => 
     const forged = await fetch(`${base}/app/enrolments`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
       body: new URLSearchParams({ s: lena.token, csrf: 'forged', program: 'call-certification' }) });
     assert.equal(forged.status, 403, 'a form without the session CSRF token is refused');
-    await review('/app/learner', 'home');
+    await review('/app', 'home');
   });
 
   test('evidence: a photo uploads with a progress bar; a failed upload stays listed and is retried; links and notes', T, async () => {
@@ -375,10 +375,10 @@ describe('learner pages in the LMS iframe (third-party cookies blocked)', () => 
     await assertEscaped(f, 'certificate');
     await review(`/app/enrolments/${ids.call}/certificate`, 'certificate');
     // My programs shows the decision and links the certificate
-    f = await go('/app/learner');
+    f = await go('/app');
     assert.equal(await f.locator(`a[href^="/app/enrolments/${ids.call}/certificate"]`).count(), 1);
     assert.equal(await f.locator(`a[href^="/app/enrolments/${ids.l2}/certificate"]`).count(), 0);
-    await review('/app/learner', 'home-certified');
+    await review('/app', 'home-certified');
     // the Level Two pathway has no certifying decision: 404
     r = await fetch(`${base}/app/enrolments/${ids.l2}/certificate?s=${encodeURIComponent(lena.token)}`);
     assert.equal(r.status, 404);
