@@ -291,14 +291,19 @@ void httpc_pool_run(struct httpc_pool *p, struct arena *a, const struct httpc_op
 		while ((msg = curl_multi_info_read(p->m, &left)) != NULL) {
 			if (msg->msg != CURLMSG_DONE)
 				continue;
+			/* msg lives inside the easy handle: copy what is needed before the
+			 * handle is cleaned up. */
+			CURL *done = msg->easy_handle;
+			CURLcode result = msg->data.result;
+
 			for (size_t i = 0; i < n; i++) {
-				if (hs[i] != msg->easy_handle)
+				if (hs[i] != done)
 					continue;
-				calls[i].rc = finish(hs[i], &cs[i], msg->data.result, o,
-						     &calls[i].err);
+				calls[i].rc = finish(hs[i], &cs[i], result, o, &calls[i].err);
 				curl_multi_remove_handle(p->m, hs[i]);
 				curl_easy_cleanup(hs[i]);
 				hs[i] = NULL;
+				break;
 			}
 		}
 	} while (running > 0);
