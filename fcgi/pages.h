@@ -53,6 +53,9 @@ void page_admin_sync(struct req *r);		/* page_admin_sync.c */
 void page_admin_sync_retry(struct req *r);
 /* --- end of pages: admin handlers --- */
 /* --- pages: sync handlers --- */
+void api_sync_status(struct req *r);		/* api_sync.c: GET /api/v1/sync/status */
+void api_sync_items(struct req *r);		/* api_sync.c */
+void api_sync_retry(struct req *r);		/* api_sync.c */
 /* --- end of pages: sync handlers --- */
 
 /* The JSON API, /api/v1/... (fcgi/api_*.c; helpers in fcgi/api.h) */
