@@ -574,8 +574,8 @@ static int32_t period_start(int32_t day, bool monthly, int k)
 	if (!monthly)
 		return day - bizdays_weekday(day) + 7 * k;
 	bizdays_format(day, s);
-	y = atoi(s);
-	m = atoi(s + 5) - 1 + k;
+	y = (int)strtol(s, NULL, 10);		/* bizdays_format: YYYY-MM-DD */
+	m = (int)strtol(s + 5, NULL, 10) - 1 + k;
 	y += m >= 0 ? m / 12 : -((11 - m) / 12);
 	m = ((m % 12) + 12) % 12;
 	snprintf(s, sizeof(s), "%04d-%02d-01", y, m + 1);

@@ -306,9 +306,10 @@ enum at_rc lmsq_observation(struct db *db, struct arena *a, int64_t observation_
 		while ((rc = db_step(st, &row)) == AT_OK && row) {
 			struct json_object *e = json_object_new_object();
 
-			json_object_object_add(e, "url", json_object_new_string(arena_printf(a,
-					       "/api/v1/evidence/%" PRId64 "/download",
-					       db_col_i64(st, 0))));
+			/* the id, not a link: the capability link is made when the score is
+			 * sent (lti/lti_ags.c), so no usable token ever rests in the outbox */
+			json_object_object_add(e, "evidence_id", json_object_new_int64(
+					       db_col_i64(st, 0)));
 			json_object_object_add(e, "title", json_object_new_string(db_col_text(st, 1)));
 			json_object_array_add(ev, e);
 		}

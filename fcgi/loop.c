@@ -31,6 +31,17 @@ static int64_t now_us(void)
 }
 
 /* The whole life of one request: parse, route, send, log, free. */
+/* Paths whose last segment is a credential (evidence capability links, third-party feedback
+ * links) are logged without it, whether a route matched or not. */
+static const char *loggable_path(const char *p)
+{
+	if (strncmp(p, "/evidence-share/", 16) == 0)
+		return "/evidence-share/-";
+	if (strncmp(p, "/feedback/", 10) == 0)
+		return "/feedback/-";
+	return p;
+}
+
 static void handle(const struct req_io *io)
 {
 	struct req r;
@@ -62,8 +73,8 @@ static void handle(const struct req_io *io)
 		router_dispatch(&r);
 	}
 	http_send(&r);
-	log_msg(LOG_INFO, r.rid, "method=%s path=%s status=%d us=%lld", r.method, r.path,
-		r.status, (long long)(now_us() - r.started_us));
+	log_msg(LOG_INFO, r.rid, "method=%s path=%s status=%d us=%lld", r.method,
+		loggable_path(r.path), r.status, (long long)(now_us() - r.started_us));
 	buf_cleanup(&r.headers);
 	buf_cleanup(&r.out);
 	arena_free(r.arena);

@@ -15,6 +15,15 @@ void page_deeplink(struct req *r);		/* page_deeplink.c */
 void page_index(struct req *r);			/* page_app.c */
 
 /* --- pages: learner handlers --- */
+void page_learner_home(struct req *r);		/* page_learner.c: GET /app for learners */
+void page_learner_enrol(struct req *r);
+void page_learner_enrolment(struct req *r);
+void page_learner_progress(struct req *r);
+void page_learner_self_eval(struct req *r);
+void page_learner_evidence(struct req *r);
+void page_learner_evidence_add(struct req *r);
+void page_learner_record(struct req *r);
+void page_learner_certificate(struct req *r);
 /* --- end of pages: learner handlers --- */
 /* --- pages: assessor handlers --- */
 void page_assess_list(struct req *r);		/* page_assess.c: GET /app/assess */
@@ -56,6 +65,7 @@ void page_admin_sync_retry(struct req *r);
 void api_sync_status(struct req *r);		/* api_sync.c: GET /api/v1/sync/status */
 void api_sync_items(struct req *r);		/* api_sync.c */
 void api_sync_retry(struct req *r);		/* api_sync.c */
+void page_share(struct req *r);			/* page_share.c: public, no session */
 /* --- end of pages: sync handlers --- */
 
 /* The JSON API, /api/v1/... (fcgi/api_*.c; helpers in fcgi/api.h) */

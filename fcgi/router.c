@@ -31,6 +31,16 @@ static const struct route routes[] = {
 	{ "GET POST", "/lti/deeplink", page_deeplink,
 	  R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
 	/* --- pages: learner --- */
+	{ "POST", "/app/enrolments", page_learner_enrol, R_SESSION | R_CSRF | R_LEARNER },
+	{ "GET", "/app/enrolments/{id}", page_learner_enrolment, R_SESSION },
+	{ "POST", "/app/enrolments/{id}/progress", page_learner_progress, R_SESSION | R_CSRF },
+	{ "POST", "/app/enrolments/{id}/self-evaluation", page_learner_self_eval,
+	  R_SESSION | R_CSRF },
+	{ "GET", "/app/enrolments/{id}/evidence", page_learner_evidence, R_SESSION },
+	{ "POST", "/app/enrolments/{id}/evidence", page_learner_evidence_add,
+	  R_SESSION | R_CSRF },
+	{ "GET", "/app/enrolments/{id}/record", page_learner_record, R_SESSION },
+	{ "GET", "/app/enrolments/{id}/certificate", page_learner_certificate, R_SESSION },
 	/* --- end of pages: learner --- */
 	/* --- pages: assessor --- */
 	{ "GET", "/app/assess", page_assess_list, R_SESSION | R_ASSESSOR | R_ADMIN },
@@ -76,6 +86,7 @@ static const struct route routes[] = {
 	{ "GET", "/api/v1/sync/status", api_sync_status, R_SESSION | R_ADMIN },
 	{ "GET", "/api/v1/sync/items", api_sync_items, R_SESSION | R_ADMIN },
 	{ "POST", "/api/v1/sync/items/{id}/retry", api_sync_retry, R_SESSION | R_JSON | R_ADMIN },
+	{ "GET", "/evidence-share/{id}", page_share, 0 },	/* public: the token is the credential */
 	/* --- end of pages: sync --- */
 	{ "GET", "/api/v1/me", api_me, R_SESSION },
 	/* --- api block A: programs, frameworks, enrolments, decisions, notes, reports --- */

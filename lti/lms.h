@@ -16,9 +16,13 @@
  *  score           {"placement_id", "user_id" (app_user id), "lineitem" (URL or ""),
  *                   "score_given", "score_max" (numbers), "activity_progress",
  *                   "grading_progress", "timestamp" (ISO 8601 with milliseconds, UTC),
- *                   "comment", "evidence": [{"url","title"}] (Canvas submission extension;
- *                   a url starting with "/" is Attest's own path, resolved against
- *                   lms_ctx.base_url), "new_submission" (Canvas: false for a decision)}
+ *                   "comment", "evidence": [{"evidence_id","title"}] (the observation's
+ *                   files, for the Canvas submission extension: each becomes a capability
+ *                   link base_url/evidence-share/TOKEN made when the score is sent, see
+ *                   core/share.h; an older {"url","title"} entry naming
+ *                   /api/v1/evidence/ID/download is shared the same way, any other url is
+ *                   sent as it is, "/..." resolved against lms_ctx.base_url),
+ *                   "new_submission" (Canvas: false for a decision)}
  *  roster          {"context_id"}                         NRPS import of one course
  *  moodle_framework {"framework_id", "context_id"}        push tree + scale, add to course
  *  moodle_rating   {"framework_id", "competency_id", "context_id", "user_id", "grade" (1-based

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/jsonx.h"
+#include "core/share.h"
 #include "lti/lti_ags.h"
 #include "lti/lti_svc.h"
 
@@ -407,6 +408,8 @@ struct score_state {
 	int64_t sent_sec;
 	const char *lineitem, *sub, *scopes;
 	double given, max;
+	char **shares;		/* capability tokens made for this attempt (core/share.h) */
+	size_t nshares, shares_cap;
 };
 
 /* "2026-01-02T03:04:05.678Z" -> unix seconds and milliseconds; -1 when malformed. */
@@ -459,12 +462,93 @@ static void set_error(struct lms_result *res, enum lms_verdict v, const char *ms
 
 static const char SQL_SUB[] = "SELECT sub FROM app_user WHERE id = ?1";
 
+/* The evidence id an entry names: "evidence_id", or an older payload's session download
+ * path /api/v1/evidence/ID/download (which Canvas could never fetch); 0 for none. */
+static int64_t entry_evidence(struct json_object *e)
+{
+	const char *u = jstr(e, "url");
+	long long id = 0;
+	int n = 0;
+
+	if (jint(e, "evidence_id") > 0)
+		return jint(e, "evidence_id");
+	if (u != NULL && sscanf(u, "/api/v1/evidence/%lld/download%n", &id, &n) == 1 &&
+	    u[n] == '\0' && id > 0)
+		return (int64_t)id;
+	return 0;
+}
+
+/* Drop the shares made for an attempt the LMS refused: it will not fetch them. */
+static void revoke_shares(struct lms_ctx *c, struct score_state *s)
+{
+	for (size_t i = 0; i < s->nshares; i++)
+		(void)share_revoke(c->db, s->shares[i]);
+	s->nshares = 0;
+}
+
+/*
+ * The content_items of the Canvas submission extension for the payload's evidence: each
+ * file gets a capability link made now (base_url/evidence-share/TOKEN, SHARE_TTL from this
+ * delivery), so the token is never stored in clear, neither in the outbox nor anywhere
+ * else, and a retried delivery sends fresh ones. A file deleted since is left out. *items
+ * NULL when there is nothing to send. AT_DB/AT_TIMEOUT: try again later.
+ */
+static enum at_rc content_items(struct lms_ctx *c, struct score_state *s,
+				struct json_object *pl, struct json_object **items,
+				struct at_err *err)
+{
+	struct json_object *ev;
+
+	*items = NULL;
+	if (!json_object_object_get_ex(pl, "evidence", &ev) ||
+	    !json_object_is_type(ev, json_type_array))
+		return AT_OK;
+	for (size_t i = 0; i < json_object_array_length(ev); i++) {
+		struct json_object *e = json_object_array_get_idx(ev, i), *ci;
+		const char *u = jstr(e, "url") ? jstr(e, "url") : "";
+		int64_t id = entry_evidence(e);
+
+		if (id > 0) {
+			char *tok = NULL;
+			enum at_rc rc = share_create(c->db, c->a, id, c->p->id, c->now_ms / 1000,
+						     &tok, err);
+
+			if (rc == AT_NOTFOUND) {
+				err->msg[0] = '\0';
+				continue;	/* deleted since the score was queued */
+			}
+			if (rc != AT_OK) {
+				json_object_put(*items);
+				*items = NULL;
+				return rc;
+			}
+			s->shares = arena_reserve(c->a, s->shares, s->nshares, &s->shares_cap,
+						  sizeof(*s->shares));
+			s->shares[s->nshares++] = tok;
+			u = share_path(c->a, tok);
+		}
+		if (*u == '\0')
+			continue;
+		if (*u == '/' && c->base_url != NULL)	/* Attest's own path */
+			u = arena_printf(c->a, "%s%s", c->base_url, u);
+		ci = json_object_new_object();
+		json_object_object_add(ci, "type", json_object_new_string("file"));
+		json_object_object_add(ci, "url", json_object_new_string(u));
+		json_object_object_add(ci, "title", json_object_new_string(
+			jstr(e, "title") ? jstr(e, "title") : "evidence"));
+		if (*items == NULL)
+			*items = json_object_new_array();
+		json_object_array_add(*items, ci);
+	}
+	return AT_OK;
+}
+
 static enum lms_step score_prepare(struct lms_ctx *c, const struct outbox_item *it,
 				   struct lms_req *rq, struct lms_result *res)
 {
 	struct score_state *s = arena_zalloc(c->a, sizeof(*s));
 	struct json_object *pl = jsonx_parse(c->a, it->payload, strlen(it->payload), 16, NULL);
-	struct json_object *body, *ev, *sub;
+	struct json_object *body, *sub;
 	struct lti_svc_token tok;
 	struct at_err err = { "" };
 	const char *last, *ts, *text;
@@ -533,26 +617,16 @@ static enum lms_step score_prepare(struct lms_ctx *c, const struct outbox_item *
 								 "FullyGraded"));
 	json_object_object_add(body, "timestamp", json_object_new_string(ts));
 	if (c->p->flavor != NULL && strcmp(c->p->flavor, "canvas") == 0) {
-		struct json_object *ext = json_object_new_object(), *items = NULL;
+		struct json_object *ext, *items = NULL;
 
-		if (json_object_object_get_ex(pl, "evidence", &ev) &&
-		    json_object_is_type(ev, json_type_array) && json_object_array_length(ev) > 0) {
-			items = json_object_new_array();
-			for (size_t i = 0; i < json_object_array_length(ev); i++) {
-				struct json_object *e = json_object_array_get_idx(ev, i);
-				struct json_object *ci = json_object_new_object();
-
-				json_object_object_add(ci, "type", json_object_new_string("file"));
-				const char *u = jstr(e, "url") ? jstr(e, "url") : "";
-
-				if (*u == '/' && c->base_url != NULL)	/* Attest's own path */
-					u = arena_printf(c->a, "%s%s", c->base_url, u);
-				json_object_object_add(ci, "url", json_object_new_string(u));
-				json_object_object_add(ci, "title", json_object_new_string(
-					jstr(e, "title") ? jstr(e, "title") : "evidence"));
-				json_object_array_add(items, ci);
-			}
+		rc = content_items(c, s, pl, &items, &err);
+		if (rc != AT_OK) {
+			json_object_put(body);
+			revoke_shares(c, s);
+			set_error(res, LMS_RETRY, err.msg);
+			return LMS_DECIDED;
 		}
+		ext = json_object_new_object();
 		json_object_object_add(ext, "new_submission", json_object_new_boolean(
 			json_object_object_get_ex(pl, "new_submission", &sub) ?
 			json_object_get_boolean(sub) : 1));
@@ -593,6 +667,10 @@ static void score_finish(struct lms_ctx *c, const struct outbox_item *it, enum a
 	lms_judge(rc, resp, res);
 	if (rc != AT_OK)
 		return;
+	/* A definite refusal: the LMS will not fetch this attempt's evidence links. (After a
+	 * 5xx or a lost answer it may have taken the score: the links stay until they expire.) */
+	if (resp->status >= 400 && resp->status < 500)
+		revoke_shares(c, s);
 	if (res->verdict == LMS_DONE) {
 		remember_ts(c, s);
 		return;

@@ -104,8 +104,9 @@ check "site: TLS 1.2/1.3, HSTS, server_tokens off, 1m and 500m limits, request i
 	"client_max_body_size 1m;" "client_max_body_size 500m;" "fastcgi_request_buffering off;" \
 	"fastcgi_param HTTP_X_REQUEST_ID \$request_id;" "fastcgi_pass unix:/run/attest/attest.sock;" \
 	"server_name $NAME;" "ssl_certificate $tmp/tls/cert.pem;" "alias $D/usr/share/attest/web/static/;"
-check "site: the access log format has \$uri, never \$request or \$args" bash -c "
-	grep -q '\"\$request_method \$uri\"' '$R/attest.nginx.conf' &&
+check "site: the access log format has \$uri (capability paths masked), never \$request or \$args" bash -c "
+	grep -q '\"\$request_method \$attest_log_uri\"' '$R/attest.nginx.conf' &&
+	grep -q 'map \$uri \$attest_log_uri' '$R/attest.nginx.conf' &&
 	! grep -v '^[[:space:]]*#' '$R/attest.nginx.conf' | grep -v 'return 301' |
 		grep -E '\\\$(request|args|query_string|request_uri)([^_a-z]|\$)'"
 
