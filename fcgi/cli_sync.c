@@ -12,6 +12,7 @@
 #include "fcgi/app.h"
 #include "fcgi/cli.h"
 #include "lti/sync.h"
+#include "lti/sync_verify.h"
 
 static const char USAGE[] =
 	"usage: attest sync [run] [--batch N] [--lease SECONDS]\n"
@@ -21,6 +22,7 @@ static const char USAGE[] =
 	" [--limit N]\n"
 	"       attest sync retry ID\n"
 	"       attest sync roster COURSE\n"
+	"       attest sync verify [--platform ID] [--course COURSE] [--verbose]\n"
 	"\n"
 	"Deliver the outbox of LMS writes (AGS scores, NRPS roster imports, Moodle competency\n"
 	"ratings, Canvas outcome results).\n"
@@ -36,7 +38,14 @@ static const char USAGE[] =
 	"  list     items, newest first (default: pending and parked), with the last error\n"
 	"  retry    make a parked (or waiting) item due now, attempts reset\n"
 	"  roster   queue a roster import (NRPS) of COURSE (Attest course id, or the LMS's\n"
-	"           context id)\n";
+	"           context id)\n"
+	"  verify   read back from the LMS what was delivered (AGS results, Moodle course\n"
+	"           ratings, Canvas outcome results) and compare it with the last done item\n"
+	"           of each learner and line item / competency; one line per difference\n"
+	"           (tab separated: mismatch|unreadable, kind, item, platform, detail), then a\n"
+	"           summary. COURSE is Attest's course id. Exit 0 when everything matches,\n"
+	"           1 when a value differs or could not be read back, 5 for an unknown\n"
+	"           platform or course, 4 for a database error.\n";
 
 static volatile sig_atomic_t g_stop;
 
@@ -302,6 +311,79 @@ static int cmd_roster(int argc, char **argv)
 	return EXIT_OKAY;
 }
 
+static const char SQL_CONTEXT_EXISTS[] = "SELECT platform_id FROM context WHERE id = ?1";
+
+static int cmd_verify(int argc, char **argv)
+{
+	struct sync_verify_opts o;
+	struct sync_verify_stats st;
+	struct arena *a;
+	struct platform p;
+	struct db_stmt *q = NULL;
+	const char *v;
+	bool row = false;
+	enum at_rc r;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0) {
+			o.verbose = 1;
+		} else if (!((cli_opt(argc, argv, &i, "--platform", &v) &&
+			      parse_i64(v, &o.platform_id) == 0 && o.platform_id > 0) ||
+			     (cli_opt(argc, argv, &i, "--course", &v) &&
+			      parse_i64(v, &o.context_id) == 0 && o.context_id > 0))) {
+			fprintf(stderr, "attest sync verify: bad argument %s\n", argv[i]);
+			return EXIT_USAGE;
+		}
+	}
+	rc = cli_open_db();
+	if (rc != EXIT_OKAY)
+		return rc;
+	if (o.platform_id > 0) {
+		a = arena_new();
+		r = platform_get(g_app.db, a, o.platform_id, &p);
+		arena_free(a);
+		if (r == AT_NOTFOUND) {
+			fprintf(stderr, "attest sync verify: no platform %" PRId64 "\n",
+				o.platform_id);
+			return EXIT_NOTFOUND;
+		}
+		if (r != AT_OK)
+			return EXIT_DB;
+	}
+	if (o.context_id > 0) {
+		r = db_prepare(g_app.db, SQL_CONTEXT_EXISTS, &q);
+		if (r == AT_OK) {
+			db_bind_i64(q, 1, o.context_id);
+			r = db_step(q, &row);
+		}
+		db_finalize(q);
+		if (r != AT_OK)
+			return EXIT_DB;
+		if (!row) {
+			fprintf(stderr, "attest sync verify: no course %" PRId64 "\n", o.context_id);
+			return EXIT_NOTFOUND;
+		}
+	}
+	o.keys_dir = g_app.cfg.keys_dir;
+	o.base_url = g_app.cfg.base_url;
+	o.http.connect_ms = g_app.cfg.lms_connect_ms;
+	o.http.total_ms = g_app.cfg.lms_total_ms;
+	o.http.max_reply = (size_t)g_app.cfg.lms_max_reply;
+	o.http.allow_http = (int)g_app.cfg.lms_allow_http;
+	o.out = stdout;
+	signal(SIGPIPE, SIG_IGN);
+	if (sync_verify(g_app.db, &o, &st) != AT_OK) {
+		fprintf(stderr, "attest sync verify: database error: %s\n", db_errmsg(g_app.db));
+		return EXIT_DB;
+	}
+	printf("verify: %" PRId64 " checked, %" PRId64 " match, %" PRId64 " differ, %" PRId64
+	       " could not be read back; %" PRId64 " items not delivered yet (not compared)\n",
+	       st.checked, st.matched, st.mismatched, st.unreadable, st.undelivered);
+	return st.mismatched > 0 || st.unreadable > 0 ? EXIT_FAIL : EXIT_OKAY;
+}
+
 int cli_sync(int argc, char **argv)
 {
 	const char *sub = argc > 1 ? argv[1] : "run";
@@ -324,6 +406,8 @@ int cli_sync(int argc, char **argv)
 		return cmd_retry(argc - 1, argv + 1);
 	if (strcmp(sub, "roster") == 0)
 		return cmd_roster(argc - 1, argv + 1);
+	if (strcmp(sub, "verify") == 0)
+		return cmd_verify(argc - 1, argv + 1);
 	fprintf(stderr, "attest sync: unknown command %s\n\n%s", sub, USAGE);
 	return EXIT_USAGE;
 }

@@ -62,6 +62,9 @@ void page_admin_sync(struct req *r);		/* page_admin_sync.c */
 void page_admin_sync_retry(struct req *r);
 /* --- end of pages: admin handlers --- */
 /* --- pages: sync handlers --- */
+void api_sync_status(struct req *r);		/* api_sync.c: GET /api/v1/sync/status */
+void api_sync_items(struct req *r);		/* api_sync.c */
+void api_sync_retry(struct req *r);		/* api_sync.c */
 void page_share(struct req *r);			/* page_share.c: public, no session */
 /* --- end of pages: sync handlers --- */
 

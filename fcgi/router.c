@@ -83,6 +83,9 @@ static const struct route routes[] = {
 	{ "GET", "/app/admin/audit", page_admin_audit_log, R_SESSION | R_ADMIN },
 	/* --- end of pages: admin --- */
 	/* --- pages: sync --- */
+	{ "GET", "/api/v1/sync/status", api_sync_status, R_SESSION | R_ADMIN },
+	{ "GET", "/api/v1/sync/items", api_sync_items, R_SESSION | R_ADMIN },
+	{ "POST", "/api/v1/sync/items/{id}/retry", api_sync_retry, R_SESSION | R_JSON | R_ADMIN },
 	{ "GET", "/evidence-share/{id}", page_share, 0 },	/* public: the token is the credential */
 	/* --- end of pages: sync --- */
 	{ "GET", "/api/v1/me", api_me, R_SESSION },

@@ -633,8 +633,8 @@ static enum lms_step rating_prepare(struct lms_ctx *c, const struct outbox_item 
 {
 	struct json_object *j = payload(c, it, res);
 	int64_t fw, comp, ctx, user, grade;
-	const char *courseid, *muser = "", *sub = "";
-	char *mcomp = NULL, *linked = NULL;
+	const char *courseid, *muser = "", *sub = "", *note, *marker;
+	char *mcomp = NULL, *linked = NULL, *sent = NULL;
 	struct buf *p;
 
 	if (j == NULL || !configured(c, res))
@@ -678,13 +678,36 @@ static enum lms_step rating_prepare(struct lms_ctx *c, const struct outbox_item 
 			return LMS_DECIDED;
 		}
 	}
+	note = rating_note(c->a, c->base_url, lms_util_str(c->a, j, "note"),
+			   lms_util_str(c->a, j, "evidence_url"));
+	/* Moodle adds an evidence entry per call: a rating whose answer was lost (a timeout,
+	 * a worker killed after sending) must not be written twice. A marker is recorded
+	 * before every send; finding it, the rating is read back first, and when Moodle's
+	 * newest evidence is this very rating the item is done without a write. */
+	marker = key_of(c->a, it->id);
+	if (lmsmap_get(c->db, c->a, c->p->id, "moodle_sent", marker, &sent) == AT_OK) {
+		struct lms_moodle_rating r;
+		struct lms_result rr;
+
+		memset(&rr, 0, sizeof(rr));
+		if (lms_moodle_read_rating(c, comp, ctx, user, &r, &rr) == AT_OK &&
+		    r.grade == grade && r.note != NULL && strcmp(r.note, note) == 0) {
+			lmsmap_del(c->db, c->p->id, "moodle_sent", marker);
+			res->verdict = LMS_DONE;
+			res->error[0] = '\0';
+			return LMS_DECIDED;
+		}
+	} else if (lmsmap_put(c->db, c->p->id, "moodle_sent", marker, "1", c->now_ms / 1000) !=
+		   AT_OK) {
+		lms_util_fail(res, LMS_RETRY, "could not record the rating as being sent");
+		return LMS_DECIDED;
+	}
 	p = lms_util_buf(c->a);
 	lms_util_form(p, "courseid", courseid);
 	lms_util_form(p, "userid", muser);
 	lms_util_form(p, "competencyid", mcomp);
 	lms_util_formf(p, "grade", "%lld", (long long)grade);
-	lms_util_form(p, "note", rating_note(c->a, c->base_url, lms_util_str(c->a, j, "note"),
-					     lms_util_str(c->a, j, "evidence_url")));
+	lms_util_form(p, "note", note);
 	build(c, "core_competency_grade_competency_in_course", p, rq);
 	return LMS_SEND;
 }
@@ -695,15 +718,20 @@ static void rating_finish(struct lms_ctx *c, const struct outbox_item *it, enum 
 	struct json_object *j = NULL;
 	struct at_err err = { "transport error" };
 
-	(void)it;
 	if (judge(c, "core_competency_grade_competency_in_course", rc, resp, &err, &j, res) !=
-	    AT_OK)
+	    AT_OK) {
+		/* parked: Moodle refused this write, and the read-back in prepare found no
+		 * earlier one: nothing of this item is in Moodle */
+		if (res->verdict == LMS_PARK)
+			lmsmap_del(c->db, c->p->id, "moodle_sent", key_of(c->a, it->id));
 		return;
+	}
 	if (lms_util_i64(j, "id", 0) <= 0) {	/* the evidence record */
 		lms_util_fail(res, LMS_RETRY, "core_competency_grade_competency_in_course: no"
 			      " evidence in the answer: %.300s", resp->body);
 		return;
 	}
+	lmsmap_del(c->db, c->p->id, "moodle_sent", key_of(c->a, it->id));
 	res->verdict = LMS_DONE;
 	res->error[0] = '\0';
 }

@@ -5,7 +5,9 @@
 // OutcomeLink, {rubric, rubric_association}, Submission, {outcome_results}), pagination
 // with Link headers (per_page, default 10, at most 100), Canvas's error shapes
 // ({"errors":[{"message"}]} with 401/404, {"message"} with 400) and fault injection
-// (500, timeouts, 429 with Retry-After, 403 "Rate Limit Exceeded", dropped connections).
+// (500, timeouts, 429 with Retry-After, 403 "Rate Limit Exceeded", dropped connections;
+// 'slow': carried out but answered after delayMs; down(ms): everything dropped for a while).
+// st.requests logs every request ({method, path, at, fault, status}).
 //
 //   const cv = await startCanvas({ tokens: { T: { userid: 1 } } });
 //   cv.addCourse(5, { students: [7], assignments: [9] });
@@ -31,7 +33,7 @@ export function createCanvas(opts = {}) {
     tokens: new Map(Object.entries(opts.tokens || {})),
     courses: new Map(), groups: [], outcomes: [], links: [], rubrics: [], associations: [],
     submissions: new Map(), results: [], assessments: [],
-    seq: 100, requests: [], faults: [],
+    seq: 100, requests: [], faults: [], downUntil: 0,
   };
   const next = () => ++st.seq;
 
@@ -289,10 +291,23 @@ export function createCanvas(opts = {}) {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url, `http://${req.headers.host}`);
-      st.requests.push({ method: req.method, path: url.pathname + url.search });
+      const logged = { method: req.method, path: url.pathname + url.search, at: Date.now(), fault: null };
+      st.requests.push(logged);
+      if (Date.now() < st.downUntil) { logged.fault = 'down'; req.socket.destroy(); return; }
       const fault = st.faults.find((f) => f.count > 0 && (!f.path || f.path.test(url.pathname)) && (!f.method || f.method === req.method));
-      if (fault) {
+      let slow = 0;
+      if (fault && fault.mode === 'slow') {
+        // the request is carried out, the answer comes after delayMs (a client that gave up
+        // earlier never sees it): "the LMS did it, the answer was lost"
         fault.count--;
+        fault.hits = (fault.hits || 0) + 1;
+        logged.fault = 'slow';
+        slow = fault.delayMs ?? 5000;
+      } else if (fault) {
+        fault.count--;
+        fault.hits = (fault.hits || 0) + 1;
+        fault.hitAt = Date.now();
+        logged.fault = fault.mode;
         if (fault.mode === 'timeout') return;	// never answer
         if (fault.mode === 'drop') { req.socket.destroy(); return; }
         if (fault.mode === '429') {
@@ -310,8 +325,13 @@ export function createCanvas(opts = {}) {
         return;
       }
       const send = (status, body, headers = {}) => {
-        res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
-        res.end(body === null ? '' : JSON.stringify(body));
+        logged.status = status;
+        const out = () => {
+          if (req.socket.destroyed) return;
+          res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', ...headers });
+          res.end(body === null ? '' : JSON.stringify(body));
+        };
+        if (slow) setTimeout(out, slow); else out();
       };
       const auth = /^Bearer (.+)$/.exec(req.headers.authorization || '');
       const tok = auth ? st.tokens.get(auth[1]) : undefined;
@@ -337,7 +357,12 @@ export function createCanvas(opts = {}) {
     });
   });
 
-  return { server, state: st, addCourse, fault(f) { st.faults.push({ count: 1, ...f }); } };
+  return {
+    server, state: st, addCourse,
+    fault(f) { const x = { count: 1, hits: 0, ...f }; st.faults.push(x); return x; },
+    /** Every request is dropped (connection closed, no answer) for ms milliseconds. */
+    down(ms) { st.downUntil = Date.now() + ms; },
+  };
 }
 
 export async function startCanvas(opts = {}) {

@@ -9,7 +9,9 @@
 //
 //   const m = await startMoodle({ tokens: { T: { userid: 2, caps: ALL_CAPS } } });
 //   m.url  -> http://127.0.0.1:PORT   (POST m.url + '/webservice/rest/server.php')
-//   m.state, m.addCourse(id), m.enrol(courseid, userid, { gradable }), m.fault({...})
+//   m.state, m.addCourse(id), m.enrol(courseid, userid, { gradable }), m.fault({...}), m.down(ms)
+// Faults (per function or any): {status (+ retryAfter)}, {drop}, {errorcode, message},
+// {timeout, process, delayMs} (never answered; or carried out and answered too late).
 //   await m.close()
 import http from 'node:http';
 
@@ -164,7 +166,9 @@ export function createMoodle(opts = {}) {
     frameworks: [], competencies: [], coursecomps: [], ucc: [], evidence: [],
     seq: { fw: 0, comp: 0, cc: 0, ucc: 0, ev: 0 },
     calls: [],	// [{fn, params}] for tests
-    faults: [],	// [{fn?, count, errorcode? | status?}]
+    requests: [],	// every request: {fn, at, fault}
+    faults: [],	// [{fn?, count, errorcode? | status? (+ retryAfter) | drop? | timeout? (+ process, delayMs)}]
+    downUntil: 0,	// every request dropped until then (down(ms))
   };
   for (const c of opts.courses || []) st.courses.set(Number(c), new Map());
 
@@ -451,11 +455,27 @@ export function createMoodle(opts = {}) {
         for (const [k, v] of new URLSearchParams(body)) all.append(k, v);
       }
       const params = parsePhpParams(all);
+      const logged = { fn: params.wsfunction, at: Date.now(), fault: null };
+      st.requests.push(logged);
+      if (Date.now() < st.downUntil) { logged.fault = 'down'; req.socket.destroy(); return; }
       const fault = st.faults.find((f) => f.count > 0 && (!f.fn || f.fn === params.wsfunction));
+      let late = 0;
       if (fault) {
         fault.count--;
+        fault.hits = (fault.hits || 0) + 1;
+        fault.hitAt = Date.now();
+        logged.fault = fault.timeout ? 'timeout' : fault.status || (fault.drop ? 'drop' : fault.errorcode);
+      }
+      if (fault && fault.timeout) {
+        // no answer within the client's time: {timeout: true, process: false} never answers and
+        // does nothing; process: true carries the call out and answers after delayMs
+        if (!fault.process) return;
+        late = fault.delayMs ?? 5000;
+      } else if (fault) {
         if (fault.status) {
-          res.writeHead(fault.status, { 'Content-Type': 'text/html' });
+          const h = { 'Content-Type': 'text/html' };
+          if (fault.retryAfter !== undefined) h['Retry-After'] = String(fault.retryAfter);
+          res.writeHead(fault.status, h);
           res.end('<h1>Server error</h1>');
           return;
         }
@@ -473,8 +493,12 @@ export function createMoodle(opts = {}) {
         if (opts.debug && e.debuginfo) err.debuginfo = e.debuginfo;
         out = JSON.stringify(err);
       }
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'private, must-revalidate, pre-check=0, post-check=0, max-age=0' });
-      res.end(out);
+      const answer = () => {
+        if (req.socket.destroyed) return;
+        res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'private, must-revalidate, pre-check=0, post-check=0, max-age=0' });
+        res.end(out);
+      };
+      if (late) setTimeout(answer, late); else answer();
     });
   });
 
@@ -482,7 +506,9 @@ export function createMoodle(opts = {}) {
     server, state: st,
     addCourse(id) { if (!st.courses.has(id)) st.courses.set(id, new Map()); },
     enrol(courseid, userid, { gradable = true } = {}) { this.addCourse(courseid); st.courses.get(courseid).set(userid, { gradable }); },
-    fault(f) { st.faults.push({ count: 1, ...f }); },
+    fault(f) { const x = { count: 1, hits: 0, ...f }; st.faults.push(x); return x; },
+    /** Every request is dropped (connection closed, no answer) for ms milliseconds. */
+    down(ms) { st.downUntil = Date.now() + ms; },
   };
 }
 
