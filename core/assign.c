@@ -36,36 +36,24 @@ static enum at_rc dbfail(struct db *db, struct at_err *err, enum at_rc rc)
 	return at_fail(err, rc, "%s", db_errmsg(db));
 }
 
+static enum at_rc read_person(struct db_stmt *st, struct arena *a, void *elem, void *ud)
+{
+	struct assign_person *p = elem;
+
+	(void)ud;
+	p->id = db_col_i64(st, 0);
+	p->name = arena_strdup(a, db_col_text(st, 1));
+	return AT_OK;
+}
+
 static enum at_rc people(struct db *db, struct arena *a, const char *sql, int64_t id,
 			 struct assign_person **out, size_t *n)
 {
-	struct db_stmt *st = NULL;
-	struct assign_person *v = NULL;
-	size_t cap = 0;
-	bool row;
-	enum at_rc rc = db_prepare(db, sql, &st);
+	void *v;
+	enum at_rc rc = db_rows_i64(db, a, sql, id, sizeof(**out), read_person, NULL, &v, n);
 
-	*out = NULL;
-	*n = 0;
-	if (rc != AT_OK)
-		return rc;
-	db_bind_i64(st, 1, id);
-	for (;;) {
-		rc = db_step(st, &row);
-		if (rc != AT_OK || !row)
-			break;
-		v = arena_reserve(a, v, *n, &cap, sizeof(*v));
-		v[*n].id = db_col_i64(st, 0);
-		v[*n].name = arena_strdup(a, db_col_text(st, 1));
-		(*n)++;
-	}
-	db_finalize(st);
-	if (rc != AT_OK) {
-		*n = 0;
-		return rc;
-	}
 	*out = v;
-	return AT_OK;
+	return rc;
 }
 
 enum at_rc assign_staff(struct db *db, struct arena *a, int64_t context_id,

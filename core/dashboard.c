@@ -95,69 +95,49 @@ bool dashboard_is_staff(struct db *db, int64_t user_id, int64_t context_id)
 	return row;
 }
 
+static enum at_rc read_course(struct db_stmt *st, struct arena *a, void *elem, void *ud)
+{
+	struct dashboard_course *c = elem;
+
+	(void)ud;
+	c->id = db_col_i64(st, 0);
+	c->title = arena_strdup(a, db_col_text(st, 1));
+	c->label = arena_strdup(a, db_col_text(st, 2));
+	return AT_OK;
+}
+
 enum at_rc dashboard_courses(struct db *db, struct arena *a, int64_t user_id,
 			     struct dashboard_course **out, size_t *n)
 {
-	struct db_stmt *st = NULL;
-	struct dashboard_course *v = NULL;
-	size_t cap = 0;
-	bool row;
-	enum at_rc rc = db_prepare(db, SQL_COURSES, &st);
+	void *v;
+	enum at_rc rc = db_rows_i64(db, a, SQL_COURSES, user_id, sizeof(**out), read_course,
+				    NULL, &v, n);
 
-	*out = NULL;
-	*n = 0;
-	if (rc != AT_OK)
-		return rc;
-	db_bind_i64(st, 1, user_id);
-	for (;;) {
-		rc = db_step(st, &row);
-		if (rc != AT_OK || !row)
-			break;
-		v = arena_reserve(a, v, *n, &cap, sizeof(*v));
-		v[*n].id = db_col_i64(st, 0);
-		v[*n].title = arena_strdup(a, db_col_text(st, 1));
-		v[*n].label = arena_strdup(a, db_col_text(st, 2));
-		(*n)++;
-	}
-	db_finalize(st);
-	if (rc != AT_OK)
-		*n = 0;
-	else
-		*out = v;
+	*out = v;
 	return rc;
+}
+
+static enum at_rc read_program(struct db_stmt *st, struct arena *a, void *elem, void *ud)
+{
+	struct dashboard_program *p = elem;
+
+	(void)ud;
+	p->id = db_col_i64(st, 0);
+	p->key = arena_strdup(a, db_col_text(st, 1));
+	p->title = arena_strdup(a, db_col_text(st, 2));
+	p->placed = db_col_i64(st, 3) != 0;
+	p->enrolled = db_col_i64(st, 4);
+	return AT_OK;
 }
 
 enum at_rc dashboard_programs(struct db *db, struct arena *a, int64_t context_id,
 			      struct dashboard_program **out, size_t *n)
 {
-	struct db_stmt *st = NULL;
-	struct dashboard_program *v = NULL;
-	size_t cap = 0;
-	bool row;
-	enum at_rc rc = db_prepare(db, SQL_PROGRAMS, &st);
+	void *v;
+	enum at_rc rc = db_rows_i64(db, a, SQL_PROGRAMS, context_id, sizeof(**out),
+				    read_program, NULL, &v, n);
 
-	*out = NULL;
-	*n = 0;
-	if (rc != AT_OK)
-		return rc;
-	db_bind_i64(st, 1, context_id);
-	for (;;) {
-		rc = db_step(st, &row);
-		if (rc != AT_OK || !row)
-			break;
-		v = arena_reserve(a, v, *n, &cap, sizeof(*v));
-		v[*n].id = db_col_i64(st, 0);
-		v[*n].key = arena_strdup(a, db_col_text(st, 1));
-		v[*n].title = arena_strdup(a, db_col_text(st, 2));
-		v[*n].placed = db_col_i64(st, 3) != 0;
-		v[*n].enrolled = db_col_i64(st, 4);
-		(*n)++;
-	}
-	db_finalize(st);
-	if (rc != AT_OK)
-		*n = 0;
-	else
-		*out = v;
+	*out = v;
 	return rc;
 }
 
@@ -411,72 +391,56 @@ enum at_rc dashboard_rows(struct db *db, struct arena *a, const struct program *
 	return AT_OK;
 }
 
+static enum at_rc read_cohort(struct db_stmt *st, struct arena *a, void *elem, void *ud)
+{
+	const char **c = elem;
+
+	(void)ud;
+	*c = arena_strdup(a, db_col_text(st, 0));
+	return AT_OK;
+}
+
 enum at_rc dashboard_cohorts(struct db *db, struct arena *a, int64_t program_id,
 			     int64_t context_id, const char ***out, size_t *n)
 {
 	struct db_stmt *st = NULL;
-	const char **v = NULL;
-	size_t cap = 0;
-	bool row;
+	void *v = NULL;
 	enum at_rc rc = prep2(db, SQL_COHORTS, context_id, program_id, &st);
 
-	*out = NULL;
 	*n = 0;
-	if (rc != AT_OK)
-		return rc;
-	for (;;) {
-		rc = db_step(st, &row);
-		if (rc != AT_OK || !row)
-			break;
-		v = arena_reserve(a, v, *n, &cap, sizeof(*v));
-		v[(*n)++] = arena_strdup(a, db_col_text(st, 0));
-	}
+	if (rc == AT_OK)
+		rc = db_rows(st, a, sizeof(**out), read_cohort, NULL, &v, n);
 	db_finalize(st);
-	if (rc != AT_OK)
-		*n = 0;
-	else
-		*out = v;
+	*out = v;
 	return rc;
+}
+
+static enum at_rc read_feedback(struct db_stmt *st, struct arena *a, void *elem, void *ud)
+{
+	struct dashboard_feedback *x = elem;
+
+	(void)ud;
+	x->id = db_col_i64(st, 0);
+	x->form_key = arena_strdup(a, db_col_text(st, 1));
+	x->created_by = arena_strdup(a, db_col_text(st, 2));
+	x->created_at = db_col_i64(st, 3);
+	x->expires_at = db_col_i64(st, 4);
+	x->used_at = db_col_i64(st, 5);
+	x->has_response = !db_col_null(st, 6);
+	x->answers = arena_strdup(a, db_col_text(st, 7));
+	x->has_score = !db_col_null(st, 8);
+	x->score = db_col_i64(st, 8);
+	return AT_OK;
 }
 
 enum at_rc dashboard_feedback(struct db *db, struct arena *a, int64_t enrolment_id,
 			      struct dashboard_feedback **out, size_t *n)
 {
-	struct db_stmt *st = NULL;
-	struct dashboard_feedback *v = NULL;
-	size_t cap = 0;
-	bool row;
-	enum at_rc rc = db_prepare(db, SQL_FEEDBACK, &st);
+	void *v;
+	enum at_rc rc = db_rows_i64(db, a, SQL_FEEDBACK, enrolment_id, sizeof(**out),
+				    read_feedback, NULL, &v, n);
 
-	*out = NULL;
-	*n = 0;
-	if (rc != AT_OK)
-		return rc;
-	db_bind_i64(st, 1, enrolment_id);
-	for (;;) {
-		struct dashboard_feedback *x;
-
-		rc = db_step(st, &row);
-		if (rc != AT_OK || !row)
-			break;
-		v = arena_reserve(a, v, *n, &cap, sizeof(*v));
-		x = &v[(*n)++];
-		x->id = db_col_i64(st, 0);
-		x->form_key = arena_strdup(a, db_col_text(st, 1));
-		x->created_by = arena_strdup(a, db_col_text(st, 2));
-		x->created_at = db_col_i64(st, 3);
-		x->expires_at = db_col_i64(st, 4);
-		x->used_at = db_col_i64(st, 5);
-		x->has_response = !db_col_null(st, 6);
-		x->answers = arena_strdup(a, db_col_text(st, 7));
-		x->has_score = !db_col_null(st, 8);
-		x->score = db_col_i64(st, 8);
-	}
-	db_finalize(st);
-	if (rc != AT_OK)
-		*n = 0;
-	else
-		*out = v;
+	*out = v;
 	return rc;
 }
 

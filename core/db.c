@@ -1,6 +1,7 @@
 /* db.c: backend dispatch and small helpers shared by both backends. */
 #include <string.h>
 
+#include "core/arena.h"
 #include "core/db_impl.h"
 #include "core/fault.h"
 
@@ -130,5 +131,52 @@ enum at_rc db_run(struct db_stmt *st)
 
 	while (rc == AT_OK && row)
 		rc = db_step(st, &row);
+	return rc;
+}
+
+enum at_rc db_rows(struct db_stmt *st, struct arena *a, size_t size,
+		   enum at_rc (*read)(struct db_stmt *st, struct arena *a, void *elem, void *ud),
+		   void *ud, void **out, size_t *n)
+{
+	unsigned char *v = NULL;
+	size_t cap = 0;
+	bool row;
+	enum at_rc rc;
+
+	*out = NULL;
+	*n = 0;
+	for (;;) {
+		rc = db_step(st, &row);
+		if (rc != AT_OK || !row)
+			break;
+		v = arena_reserve(a, v, *n, &cap, size);
+		rc = read(st, a, v + *n * size, ud);
+		if (rc != AT_OK)
+			break;
+		(*n)++;
+	}
+	if (rc != AT_OK)
+		*n = 0;
+	else
+		*out = v;
+	return rc;
+}
+
+enum at_rc db_rows_i64(struct db *db, struct arena *a, const char *sql, int64_t id,
+		       size_t size,
+		       enum at_rc (*read)(struct db_stmt *st, struct arena *a, void *elem,
+					  void *ud),
+		       void *ud, void **out, size_t *n)
+{
+	struct db_stmt *st = NULL;
+	enum at_rc rc = db_prepare(db, sql, &st);
+
+	*out = NULL;
+	*n = 0;
+	if (rc != AT_OK)
+		return rc;
+	db_bind_i64(st, 1, id);
+	rc = db_rows(st, a, size, read, ud, out, n);
+	db_finalize(st);
 	return rc;
 }

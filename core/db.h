@@ -13,6 +13,7 @@
 
 #include "core/rc.h"
 
+struct arena;
 struct db;
 struct db_stmt;
 
@@ -62,5 +63,21 @@ void db_rollback(struct db *db);			/* safe when no transaction is open */
 /* Helpers for the common one-shot shapes. */
 /* Run a prepared statement to completion, ignoring rows. */
 enum at_rc db_run(struct db_stmt *st);
+
+/* Step st (prepared and bound) to its end into an arena array of size-byte elements, one a
+ * row, each filled by read(st, a, elem, ud) from the current row (elem starts zeroed); a
+ * read that returns other than AT_OK stops there with its code. AT_OK: *out (NULL when
+ * there is no row) and *n; otherwise *out NULL and *n 0. st stays the caller's. */
+enum at_rc db_rows(struct db_stmt *st, struct arena *a, size_t size,
+		   enum at_rc (*read)(struct db_stmt *st, struct arena *a, void *elem, void *ud),
+		   void *ud, void **out, size_t *n);
+
+/* db_rows() for sql with ?1 = id: prepares, binds, steps and finalizes (a failed prepare
+ * also leaves *out NULL and *n 0). */
+enum at_rc db_rows_i64(struct db *db, struct arena *a, const char *sql, int64_t id,
+		       size_t size,
+		       enum at_rc (*read)(struct db_stmt *st, struct arena *a, void *elem,
+					  void *ud),
+		       void *ud, void **out, size_t *n);
 
 #endif

@@ -68,8 +68,11 @@ static enum at_rc dbfail(struct db *db, struct at_err *err, enum at_rc rc)
 	return at_fail(err, rc, "%s", db_errmsg(db));
 }
 
-static void read_row(struct db_stmt *st, struct arena *a, struct enrolment *e)
+static enum at_rc read_row(struct db_stmt *st, struct arena *a, void *elem, void *ud)
 {
+	struct enrolment *e = elem;
+
+	(void)ud;
 	e->id = db_col_i64(st, 0);
 	e->program_id = db_col_i64(st, 1);
 	e->user_id = db_col_i64(st, 2);
@@ -80,6 +83,7 @@ static void read_row(struct db_stmt *st, struct arena *a, struct enrolment *e)
 	e->status = arena_strdup(a, db_col_text(st, 7));
 	e->started_at = db_col_i64(st, 8);
 	e->completed_at = db_col_i64(st, 9);
+	return AT_OK;
 }
 
 /* Look up one i64 column of the first row of sql bound with (a, b|none); *found. */
@@ -200,7 +204,7 @@ enum at_rc enrolment_get(struct db *db, struct arena *a, int64_t id, struct enro
 	if (rc == AT_OK && !row)
 		rc = AT_NOTFOUND;
 	if (rc == AT_OK)
-		read_row(st, a, out);
+		(void)read_row(st, a, out, NULL);
 	db_finalize(st);
 	return rc;
 }
@@ -210,40 +214,19 @@ static enum at_rc list(struct db *db, struct arena *a, const char *sql, int64_t 
 		       bool use_y, struct enrolment **out, size_t *n)
 {
 	struct db_stmt *st = NULL;
-	struct enrolment *v = NULL;
-	size_t cap = 0;
-	bool row;
+	void *v = NULL;
 	enum at_rc rc = db_prepare(db, sql, &st);
 
-	*out = NULL;
 	*n = 0;
-	if (rc != AT_OK)
-		return rc;
-	db_bind_i64(st, 1, x);
-	if (use_y)
-		db_bind_i64(st, 2, y);
-	for (;;) {
-		rc = db_step(st, &row);
-		if (rc != AT_OK || !row)
-			break;
-		if (*n == cap) {
-			struct enrolment *nv;
-
-			cap = cap ? cap * 2 : 16;
-			nv = arena_zalloc(a, cap * sizeof(*nv));
-			if (*n > 0)
-				memcpy(nv, v, *n * sizeof(*nv));
-			v = nv;
-		}
-		read_row(st, a, &v[(*n)++]);
+	if (rc == AT_OK) {
+		db_bind_i64(st, 1, x);
+		if (use_y)
+			db_bind_i64(st, 2, y);
+		rc = db_rows(st, a, sizeof(**out), read_row, NULL, &v, n);
 	}
 	db_finalize(st);
-	if (rc != AT_OK) {
-		*n = 0;
-		return rc;
-	}
 	*out = v;
-	return AT_OK;
+	return rc;
 }
 
 enum at_rc enrolment_list_learner(struct db *db, struct arena *a, int64_t user_id,
@@ -328,98 +311,58 @@ bool enrolment_is_member(struct db *db, int64_t user_id, int64_t context_id)
 	return found;
 }
 
+static enum at_rc read_obs(struct db_stmt *st, struct arena *a, void *elem, void *ud)
+{
+	struct enrolment_obs *o = elem;
+
+	(void)ud;
+	o->id = db_col_i64(st, 0);
+	o->checklist_id = db_col_i64(st, 1);
+	o->assessor_id = db_col_i64(st, 2);
+	o->score = db_col_i64(st, 3);
+	o->max_score = db_col_i64(st, 4);
+	o->amends_id = db_col_i64(st, 5);
+	o->superseded_by = db_col_i64(st, 6);
+	o->observed_at = db_col_i64(st, 7);
+	o->submitted_at = db_col_i64(st, 8);
+	o->checklist = arena_strdup(a, db_col_text(st, 9));
+	o->rater_role = arena_strdup(a, db_col_text(st, 10));
+	o->assessor = arena_strdup(a, db_col_text(st, 11));
+	o->session_key = arena_strdup(a, db_col_text(st, 12));
+	o->amend_reason = arena_strdup(a, db_col_text(st, 13));
+	o->passed = db_col_i64(st, 14) != 0;
+	o->critical_missed = db_col_i64(st, 15) != 0;
+	return AT_OK;
+}
+
 enum at_rc enrolment_observations(struct db *db, struct arena *a, int64_t enrolment_id,
 				  struct enrolment_obs **out, size_t *n)
 {
-	struct db_stmt *st = NULL;
-	struct enrolment_obs *v = NULL;
-	size_t cap = 0;
-	bool row;
-	enum at_rc rc = db_prepare(db, SQL_OBS, &st);
+	void *v;
+	enum at_rc rc = db_rows_i64(db, a, SQL_OBS, enrolment_id, sizeof(**out), read_obs, NULL,
+				    &v, n);
 
-	*out = NULL;
-	*n = 0;
-	if (rc != AT_OK)
-		return rc;
-	db_bind_i64(st, 1, enrolment_id);
-	for (;;) {
-		struct enrolment_obs *o;
-
-		rc = db_step(st, &row);
-		if (rc != AT_OK || !row)
-			break;
-		if (*n == cap) {
-			struct enrolment_obs *nv;
-
-			cap = cap ? cap * 2 : 16;
-			nv = arena_zalloc(a, cap * sizeof(*nv));
-			if (*n > 0)
-				memcpy(nv, v, *n * sizeof(*nv));
-			v = nv;
-		}
-		o = &v[(*n)++];
-		o->id = db_col_i64(st, 0);
-		o->checklist_id = db_col_i64(st, 1);
-		o->assessor_id = db_col_i64(st, 2);
-		o->score = db_col_i64(st, 3);
-		o->max_score = db_col_i64(st, 4);
-		o->amends_id = db_col_i64(st, 5);
-		o->superseded_by = db_col_i64(st, 6);
-		o->observed_at = db_col_i64(st, 7);
-		o->submitted_at = db_col_i64(st, 8);
-		o->checklist = arena_strdup(a, db_col_text(st, 9));
-		o->rater_role = arena_strdup(a, db_col_text(st, 10));
-		o->assessor = arena_strdup(a, db_col_text(st, 11));
-		o->session_key = arena_strdup(a, db_col_text(st, 12));
-		o->amend_reason = arena_strdup(a, db_col_text(st, 13));
-		o->passed = db_col_i64(st, 14) != 0;
-		o->critical_missed = db_col_i64(st, 15) != 0;
-	}
-	db_finalize(st);
-	if (rc != AT_OK) {
-		*n = 0;
-		return rc;
-	}
 	*out = v;
+	return rc;
+}
+
+static enum at_rc read_id(struct db_stmt *st, struct arena *a, void *elem, void *ud)
+{
+	(void)a;
+	(void)ud;
+	*(int64_t *)elem = db_col_i64(st, 0);
 	return AT_OK;
 }
 
 enum at_rc enrolment_decision_ids(struct db *db, struct arena *a, int64_t enrolment_id,
 				  int64_t **out, size_t *n)
 {
-	struct db_stmt *st = NULL;
-	int64_t *v = NULL;
-	size_t cap = 0;
-	bool row;
-	enum at_rc rc = db_prepare(db, SQL_DECISIONS, &st);
+	void *v;
+	enum at_rc rc = db_rows_i64(db, a, SQL_DECISIONS, enrolment_id, sizeof(**out), read_id,
+				    NULL, &v, n);
 
-	*out = NULL;
-	*n = 0;
-	if (rc != AT_OK)
-		return rc;
-	db_bind_i64(st, 1, enrolment_id);
-	for (;;) {
-		rc = db_step(st, &row);
-		if (rc != AT_OK || !row)
-			break;
-		if (*n == cap) {
-			int64_t *nv;
-
-			cap = cap ? cap * 2 : 16;
-			nv = arena_alloc(a, cap * sizeof(*nv));
-			if (*n > 0)
-				memcpy(nv, v, *n * sizeof(*nv));
-			v = nv;
-		}
-		v[(*n)++] = db_col_i64(st, 0);
-	}
-	db_finalize(st);
-	if (rc != AT_OK) {
-		*n = 0;
-		return rc;
-	}
 	*out = v;
-	return AT_OK;
+	return rc;
 }
 
 /* Append c unless its id is listed already. v has room for cap entries. */

@@ -4,6 +4,7 @@
 
 #include "core/audit.h"
 #include "core/feedback.h"
+#include "core/program.h"
 #include "core/token.h"
 
 #define TOKEN_BYTES 32
@@ -351,4 +352,24 @@ enum at_rc feedback_summary(struct db *db, int64_t enrolment_id, const char *for
 out:
 	db_finalize(st);
 	return rc;
+}
+
+int64_t feedback_form_ttl_days(const struct program *p, const char *form)
+{
+	struct json_object *forms, *f, *v;
+
+	if (p->root == NULL || !json_object_object_get_ex(p->root, "feedback_forms", &forms) ||
+	    !json_object_is_type(forms, json_type_array))
+		return FEEDBACK_TTL_DEFAULT_DAYS;
+	for (size_t i = 0; i < json_object_array_length(forms); i++) {
+		f = json_object_array_get_idx(forms, i);
+		if (!json_object_object_get_ex(f, "key", &v) ||
+		    strcmp(json_object_get_string(v), form) != 0)
+			continue;
+		if (json_object_object_get_ex(f, "link_valid_days", &v) &&
+		    json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 1 &&
+		    json_object_get_int64(v) <= FEEDBACK_TTL_MAX / 86400)
+			return json_object_get_int64(v);
+	}
+	return FEEDBACK_TTL_DEFAULT_DAYS;
 }

@@ -19,6 +19,9 @@
 #define FEEDBACK_ANSWERS_MAX (64 << 10)	/* bytes of a response's JSON answers */
 #define FEEDBACK_SCORE_MAX 100000	/* hundredths: scores are 0.00 .. 1000.00 */
 #define FEEDBACK_TTL_MAX (90 * 86400)	/* seconds a link may live */
+#define FEEDBACK_TTL_DEFAULT_DAYS 14	/* days, when the form does not say */
+
+struct program;
 
 struct feedback_link {
 	int64_t id;
@@ -29,6 +32,10 @@ struct feedback_link {
 	int64_t expires_at;
 	int64_t used_at;	/* 0: not used */
 };
+
+/* The "link_valid_days" of feedback form form in p's definition (1 .. FEEDBACK_TTL_MAX in
+ * days), else FEEDBACK_TTL_DEFAULT_DAYS. */
+int64_t feedback_form_ttl_days(const struct program *p, const char *form);
 
 /*
  * Make a link for enrolment_id and form form_key (1..64 bytes of [A-Za-z0-9_.-]), valid

@@ -302,12 +302,28 @@ out:
 	return rc;
 }
 
+static enum at_rc read_item(struct db_stmt *st, struct arena *a, void *elem, void *ud)
+{
+	struct worklist_item *it = elem;
+
+	(void)ud;
+	it->key = dup(a, db_col_text(st, 0));
+	it->label = dup(a, db_col_text(st, 1));
+	it->kind = dup(a, db_col_text(st, 2));
+	it->weight = db_col_i64(st, 3);
+	it->max_points = db_col_i64(st, 4);
+	it->critical = db_col_i64(st, 5) != 0;
+	it->required = db_col_i64(st, 6) != 0;
+	return AT_OK;
+}
+
 enum at_rc worklist_checklist(struct db *db, struct arena *a, int64_t id,
 			      struct worklist_checklist *out, struct at_err *err)
 {
 	struct db_stmt *st = NULL;
 	struct worklist_scale *sc = NULL;
-	size_t cap = 0, nsc = 0;
+	void *items;
+	size_t nsc = 0;
 	bool row;
 	enum at_rc rc;
 
@@ -332,25 +348,10 @@ enum at_rc worklist_checklist(struct db *db, struct arena *a, int64_t id,
 	if (rc != AT_OK)
 		goto dberr;
 	db_bind_i64(st, 1, id);
-	for (;;) {
-		struct worklist_item *it;
-
-		rc = db_step(st, &row);
-		if (rc != AT_OK)
-			goto dberr;
-		if (!row)
-			break;
-		out->items = arena_reserve(a, out->items, out->nitems, &cap, sizeof(*out->items));
-		it = &out->items[out->nitems++];
-		memset(it, 0, sizeof(*it));
-		it->key = dup(a, db_col_text(st, 0));
-		it->label = dup(a, db_col_text(st, 1));
-		it->kind = dup(a, db_col_text(st, 2));
-		it->weight = db_col_i64(st, 3);
-		it->max_points = db_col_i64(st, 4);
-		it->critical = db_col_i64(st, 5) != 0;
-		it->required = db_col_i64(st, 6) != 0;
-	}
+	rc = db_rows(st, a, sizeof(*out->items), read_item, NULL, &items, &out->nitems);
+	if (rc != AT_OK)
+		goto dberr;
+	out->items = items;
 	db_finalize(st);
 	st = NULL;
 	rc = worklist_scales(db, a, id, &sc, &nsc, err);

@@ -174,21 +174,9 @@ bool api_may_see_learner(struct req *r, int64_t learner_id)
 
 bool api_path_id(struct req *r, int64_t *id)
 {
-	int64_t n = 0;
-	const char *p = r->pathvar;
-
-	if (p == NULL || *p == '\0' || strlen(p) > 18)
-		goto bad;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9')
-			goto bad;
-		n = n * 10 + (*p - '0');
-	}
-	if (n <= 0)
-		goto bad;
-	*id = n;
-	return true;
-bad:
+	*id = req_path_id(r);
+	if (*id > 0)
+		return true;
 	api_error(r, 404, "not_found", NULL, "no such record");
 	return false;
 }

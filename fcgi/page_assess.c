@@ -118,21 +118,9 @@ static const char *user_name(struct req *r, int64_t id)
 /* The {id} path segment as a positive integer; false after a 404 page. */
 static bool path_id(struct req *r, int64_t *id)
 {
-	const char *p = r->pathvar;
-	int64_t n = 0;
-
-	if (p == NULL || *p == '\0' || strlen(p) > 18)
-		goto bad;
-	for (; *p; p++) {
-		if (*p < '0' || *p > '9')
-			goto bad;
-		n = n * 10 + (*p - '0');
-	}
-	if (n <= 0)
-		goto bad;
-	*id = n;
-	return true;
-bad:
+	*id = req_path_id(r);
+	if (*id > 0)
+		return true;
 	http_error_page(r, 404, "Not found", "There is no page at this address.");
 	return false;
 }

@@ -30,8 +30,6 @@
 #include "fcgi/session.h"
 #include "fcgi/tmpl.h"
 
-#define FEEDBACK_TTL_DEFAULT 14	/* days, as the API */
-
 /* ---------------------------------------------------------------- shared helpers */
 
 void page_coord_str(struct json_object *o, const char *k, const char *v)
@@ -94,6 +92,16 @@ bool page_coord_course(struct req *r, int64_t *context_id)
 	}
 	*context_id = id;
 	return true;
+}
+
+struct json_object *page_coord_root(struct req *r, int64_t context_id)
+{
+	struct json_object *data = new_root(r), *course = page_coord_course_json(r, context_id);
+
+	if (course == NULL)
+		return NULL;
+	json_object_object_add(data, "course", course);
+	return data;
 }
 
 struct json_object *page_coord_course_json(struct req *r, int64_t context_id)
@@ -190,7 +198,7 @@ void page_coord_home(struct req *r)
 	struct dashboard_program *v = NULL;
 	size_t n = 0;
 	int64_t ctx = r->sess->s.context_id, learners = 0, staff = 0;
-	struct json_object *data, *list, *all, *others, *course;
+	struct json_object *data, *list, *all, *others;
 	enum at_rc rc;
 
 	if (!dashboard_is_staff(g_app.db, r->sess->s.user_id, ctx)) {
@@ -207,11 +215,9 @@ void page_coord_home(struct req *r)
 		http_error(r, rc, "cannot load the course dashboard");
 		return;
 	}
-	data = new_root(r);
-	course = page_coord_course_json(r, ctx);
-	if (course == NULL)
+	data = page_coord_root(r, ctx);
+	if (data == NULL)
 		return;
-	json_object_object_add(data, "course", course);
 	list = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *x = json_object_new_object();
@@ -384,7 +390,7 @@ static void program_page(struct req *r, struct program *p, int64_t ctx, int stat
 	const char **groups = NULL, *g = req_param(r, "group"), *as = req_param(r, "assessor");
 	size_t nrows = 0, nstaff = 0, ngroups = 0;
 	int64_t now = api_now(), overdue = 0, due = 0, pending = 0, roster = 0, enrolled = 0;
-	struct json_object *data, *list, *jg, *js, *course, *cl, *sum;
+	struct json_object *data, *list, *jg, *js, *cl, *sum;
 	enum at_rc rc;
 
 	/* group: "" any, "-" no group, else the label */
@@ -402,11 +408,9 @@ static void program_page(struct req *r, struct program *p, int64_t ctx, int stat
 		http_error(r, rc, "cannot load the dashboard of %s", p->key);
 		return;
 	}
-	data = new_root(r);
-	course = page_coord_course_json(r, ctx);
-	if (course == NULL)
+	data = page_coord_root(r, ctx);
+	if (data == NULL)
 		return;
-	json_object_object_add(data, "course", course);
 	page_coord_int(data, "program_id", p->id);
 	page_coord_str(data, "program_key", p->key);
 	page_coord_str(data, "program_title", p->title);
@@ -563,7 +567,7 @@ void page_coord_day(struct req *r)
 	struct progress_line *lines = NULL, *miss = NULL;
 	size_t nens = 0, nlines = 0, nmiss = 0;
 	const char *day = req_param(r, "day"), *fmt = req_param(r, "format");
-	struct json_object *data, *rep, *notes, *missing, *course;
+	struct json_object *data, *rep, *notes, *missing;
 	int64_t ctx;
 	enum at_rc rc;
 
@@ -588,11 +592,9 @@ void page_coord_day(struct req *r)
 		http_error(r, rc, "cannot build the day report");
 		return;
 	}
-	data = new_root(r);
-	course = page_coord_course_json(r, ctx);
-	if (course == NULL)
+	data = page_coord_root(r, ctx);
+	if (data == NULL)
 		return;
-	json_object_object_add(data, "course", course);
 	rep = json_object_new_array();
 	notes = json_object_new_array();
 	missing = json_object_new_array();
@@ -628,12 +630,9 @@ void page_coord_day(struct req *r)
 /* The enrolment of the {id} segment if the user manages its course; else 404. */
 static bool load_enrolment(struct req *r, struct enrolment *e)
 {
-	int64_t id = 0;
+	int64_t id = req_path_id(r);
 	enum at_rc rc = AT_NOTFOUND;
 
-	if (r->pathvar != NULL && strspn(r->pathvar, "0123456789") == strlen(r->pathvar) &&
-	    strlen(r->pathvar) < 18)
-		id = strtoll(r->pathvar, NULL, 10);
 	if (id > 0)
 		rc = enrolment_get(g_app.db, r->arena, id, e);
 	if (rc != AT_OK && rc != AT_NOTFOUND) {
@@ -742,28 +741,6 @@ static bool has_form(const struct program *p, const char *key)
 	return key != NULL && program_form(p, key) != NULL;
 }
 
-/* The form's "link_valid_days" in the program definition, else FEEDBACK_TTL_DEFAULT (the
- * API's rule, fcgi/api_feedback.c). */
-static int64_t form_ttl_days(const struct program *p, const char *form)
-{
-	struct json_object *forms, *f, *v;
-
-	if (p->root == NULL || !json_object_object_get_ex(p->root, "feedback_forms", &forms) ||
-	    !json_object_is_type(forms, json_type_array))
-		return FEEDBACK_TTL_DEFAULT;
-	for (size_t i = 0; i < json_object_array_length(forms); i++) {
-		f = json_object_array_get_idx(forms, i);
-		if (!json_object_object_get_ex(f, "key", &v) ||
-		    strcmp(json_object_get_string(v), form) != 0)
-			continue;
-		if (json_object_object_get_ex(f, "link_valid_days", &v) &&
-		    json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 1 &&
-		    json_object_get_int64(v) <= FEEDBACK_TTL_MAX / 86400)
-			return json_object_get_int64(v);
-	}
-	return FEEDBACK_TTL_DEFAULT;
-}
-
 /* The answers of a response as [{key, value}] (scalars printed, in the stored order). */
 static struct json_object *answers_json(const char *text)
 {
@@ -798,7 +775,7 @@ static void learner_page(struct req *r, const struct enrolment *e, int status,
 	struct rules_escalation esc;
 	int64_t *dids = NULL, now = api_now();
 	size_t nobs = 0, nlines = 0, nassigned = 0, nstaff = 0, nfb = 0, nd = 0;
-	struct json_object *data, *x, *list, *course;
+	struct json_object *data, *x, *list;
 	const char *cohort = "";
 	enum at_rc rc;
 
@@ -831,11 +808,9 @@ static void learner_page(struct req *r, const struct enrolment *e, int status,
 				if (rows[i].enrolment_id == e->id)
 					cohort = rows[i].cohort;
 	}
-	data = new_root(r);
-	course = page_coord_course_json(r, e->context_id);
-	if (course == NULL)
+	data = page_coord_root(r, e->context_id);
+	if (data == NULL)
 		return;
-	json_object_object_add(data, "course", course);
 	page_coord_int(data, "enrolment_id", e->id);
 	page_coord_str(data, "name", e->learner_name);
 	page_coord_int(data, "program_id", e->program_id);
@@ -1133,12 +1108,9 @@ static enum at_rc close_after(struct req *r, const struct enrolment *e, const ch
 /* The decision of the {id} segment and its enrolment, if the user manages it; else 404. */
 static bool load_decision(struct req *r, struct decision *d, struct enrolment *e)
 {
-	int64_t id = 0;
+	int64_t id = req_path_id(r);
 	enum at_rc rc = AT_NOTFOUND;
 
-	if (r->pathvar != NULL && strspn(r->pathvar, "0123456789") == strlen(r->pathvar) &&
-	    strlen(r->pathvar) < 18)
-		id = strtoll(r->pathvar, NULL, 10);
 	if (id > 0)
 		rc = decision_get(g_app.db, r->arena, id, d);
 	if (rc == AT_OK)
@@ -1154,6 +1126,27 @@ static bool load_decision(struct req *r, struct decision *d, struct enrolment *e
 	return true;
 }
 
+/* The end of a confirm or override (what) that answered rc: 409 on the learner page when
+ * the proposal was decided meanwhile; else the enrolment closed with outcome and back to
+ * the learner saying done, or 500. f: the form to show again (NULL: none). */
+static void decided(struct req *r, struct enrolment *e, enum at_rc rc, const char *outcome,
+		    struct learner_form *f, const char *what, const char *done,
+		    const struct at_err *err)
+{
+	if (rc == AT_CONFLICT) {
+		learner_page(r, e, 409, "decision", "This proposal is no longer open: someone "
+			     "decided it, or the rule proposed again.", f);
+		return;
+	}
+	if (rc == AT_OK)
+		rc = close_after(r, e, outcome);
+	if (rc != AT_OK) {
+		http_error(r, rc, "cannot %s: %s", what, err->msg);
+		return;
+	}
+	back_to_learner(r, e, done);
+}
+
 void page_coord_confirm(struct req *r)
 {
 	struct decision d;
@@ -1164,18 +1157,7 @@ void page_coord_confirm(struct req *r)
 	if (!load_decision(r, &d, &e))
 		return;
 	rc = decision_confirm(g_app.db, d.id, r->sess->s.user_id, api_now(), &err);
-	if (rc == AT_CONFLICT) {
-		learner_page(r, &e, 409, "decision", "This proposal is no longer open: someone "
-			     "decided it, or the rule proposed again.", NULL);
-		return;
-	}
-	if (rc == AT_OK)
-		rc = close_after(r, &e, d.proposed_outcome);
-	if (rc != AT_OK) {
-		http_error(r, rc, "cannot confirm: %s", err.msg);
-		return;
-	}
-	back_to_learner(r, &e, "confirmed");
+	decided(r, &e, rc, d.proposed_outcome, NULL, "confirm", "confirmed", &err);
 }
 
 /* POST .../override: outcome, justification (required, at least 10 characters). */
@@ -1217,18 +1199,7 @@ void page_coord_override(struct req *r)
 			     "characters.", &f);
 		return;
 	}
-	if (rc == AT_CONFLICT) {
-		learner_page(r, &e, 409, "decision", "This proposal is no longer open: someone "
-			     "decided it, or the rule proposed again.", &f);
-		return;
-	}
-	if (rc == AT_OK)
-		rc = close_after(r, &e, f.outcome);
-	if (rc != AT_OK) {
-		http_error(r, rc, "cannot override: %s", err.msg);
-		return;
-	}
-	back_to_learner(r, &e, "overridden");
+	decided(r, &e, rc, f.outcome, &f, "override", "overridden", &err);
 }
 
 /* POST .../feedback: form. The new link is shown on the page answering the POST (it holds
@@ -1257,7 +1228,7 @@ void page_coord_feedback(struct req *r)
 		return;
 	}
 	rc = feedback_link_create(g_app.db, r->arena, e.id, f.feedback_form, r->sess->s.user_id,
-				  form_ttl_days(p, f.feedback_form) * 86400, api_now(), &token,
+				  feedback_form_ttl_days(p, f.feedback_form) * 86400, api_now(), &token,
 				  &link, &err);
 	if (rc != AT_OK) {
 		http_error(r, rc, "cannot make the feedback link: %s", err.msg);

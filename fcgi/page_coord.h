@@ -19,6 +19,10 @@ struct json_object *page_coord_course_json(struct req *r, int64_t context_id);
 /* A new page data object with "css": ["coord.css"] and "js": ["coord.js"]. */
 struct json_object *page_coord_data(void);
 
+/* page_coord_data() freed with r's arena, with "course": page_coord_course_json(r,
+ * context_id). NULL after answering 500. */
+struct json_object *page_coord_root(struct req *r, int64_t context_id);
+
 /* o[k] = string v (NULL: ""), integer v, boolean v. */
 void page_coord_str(struct json_object *o, const char *k, const char *v);
 void page_coord_int(struct json_object *o, const char *k, int64_t v);

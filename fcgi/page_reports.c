@@ -32,11 +32,6 @@
 #define PR_BW 56
 #define PR_BAR 34
 
-static void put_json(void *o)
-{
-	json_object_put(o);
-}
-
 /* Hundredths of a percent as text: 5000 -> "50%", 3333 -> "33.33%". */
 static const char *pct(struct req *r, int64_t v)
 {
@@ -252,7 +247,7 @@ void page_reports(struct req *r)
 	bool monthly = per != NULL && strcmp(per, "month") == 0;
 	size_t n = 0, sel = 0;
 	int64_t ctx;
-	struct json_object *data, *list, *course;
+	struct json_object *data, *list;
 	enum at_rc rc;
 
 	if (!page_coord_course(r, &ctx))
@@ -297,12 +292,9 @@ void page_reports(struct req *r)
 		}
 		return;
 	}
-	data = page_coord_data();
-	arena_on_free(r->arena, put_json, data);
-	course = page_coord_course_json(r, ctx);
-	if (course == NULL)
+	data = page_coord_root(r, ctx);
+	if (data == NULL)
 		return;
-	json_object_object_add(data, "course", course);
 	list = json_object_new_array();
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *x = json_object_new_object();

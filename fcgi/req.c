@@ -297,6 +297,21 @@ enum at_rc req_parse_ex(struct req *r, size_t max_body, uint64_t max_upload,
 	return AT_OK;
 }
 
+int64_t req_path_id(const struct req *r)
+{
+	const char *p = r->pathvar;
+	int64_t n = 0;
+
+	if (p == NULL || *p == '\0' || strlen(p) > 18)
+		return 0;
+	for (; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return 0;
+		n = n * 10 + (*p - '0');
+	}
+	return n;
+}
+
 const char *req_param(struct req *r, const char *key)
 {
 	for (size_t i = 0; i < r->nparams; i++)

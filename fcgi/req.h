@@ -88,6 +88,9 @@ enum at_rc req_parse_ex(struct req *r, size_t max_body, uint64_t max_upload,
  */
 long req_read(struct req *r, char *p, size_t n);
 
+/* The {id} path segment as a positive integer (at most 18 digits), 0 when it is not one. */
+int64_t req_path_id(const struct req *r);
+
 /* First parameter named key (query or form), NULL if absent. Borrowed from r. */
 const char *req_param(struct req *r, const char *key);
 const char *req_cookie(struct req *r, const char *name);

@@ -23,14 +23,7 @@
 
 static int configured(struct lms_ctx *c, struct lms_result *res)
 {
-	if (c->p->lms_url == NULL || c->p->lms_url[0] == '\0' || c->p->lms_token == NULL ||
-	    c->p->lms_token[0] == '\0') {
-		lms_util_fail(res, LMS_PARK, "the Canvas API is not configured for platform %lld:"
-			      " attest platform set %lld lms_url=CANVAS_URL lms_token=TOKEN",
-			      (long long)c->p->id, (long long)c->p->id);
-		return 0;
-	}
-	return 1;
+	return lms_util_configured(c, res, "the Canvas API is", "CANVAS_URL");
 }
 
 static void build(struct lms_ctx *c, const char *method, const char *path,
@@ -166,11 +159,8 @@ static const char *course_of(struct lms_ctx *c, int64_t context_id, struct lms_r
 {
 	const char *course = "", *lti_ctx = "";
 
-	if (lms_util_context(c->db, c->a, c->p->id, context_id, &course, &lti_ctx) != AT_OK) {
-		lms_util_fail(res, LMS_PARK, "context %lld is not a course of platform %lld",
-			      (long long)context_id, (long long)c->p->id);
+	if (lms_util_course(c, context_id, &course, &lti_ctx, res) != AT_OK)
 		return NULL;
-	}
 	if (!lms_util_digits(course)) {
 		lms_util_fail(res, LMS_PARK, "no Canvas course id for context %lld (the tool"
 			      " placement needs the custom field canvas_course_id=$Canvas.course.id)",
@@ -537,17 +527,6 @@ static enum at_rc ensure_rubric(struct lms_ctx *c, const char *course, const cha
 	return rc;
 }
 
-static struct json_object *payload(struct lms_ctx *c, const struct outbox_item *it,
-				   struct lms_result *res)
-{
-	struct json_object *j = lms_util_json(c->a, it->payload, strlen(it->payload));
-
-	if (j == NULL || !json_object_is_type(j, json_type_object))
-		lms_util_fail(res, LMS_PARK, "%s item %lld: payload is not a JSON object", it->kind,
-			      (long long)it->id);
-	return j;
-}
-
 /* The values to write: those written before (a rubric assessment replaces the previous
  * one whole) overlaid with the item's ratings. {"<competency id>": value}, from a. */
 static struct json_object *merged_values(struct lms_ctx *c, struct json_object *j,
@@ -580,7 +559,7 @@ static const char *assessed_key(struct arena *a, struct json_object *j)
 static enum lms_step outcomes_prepare(struct lms_ctx *c, const struct outbox_item *it,
 				      struct lms_req *rq, struct lms_result *res)
 {
-	struct json_object *j = payload(c, it, res);
+	struct json_object *j = lms_util_payload(c, it, res);
 
 	(void)rq;
 	if (j != NULL)
@@ -589,20 +568,10 @@ static enum lms_step outcomes_prepare(struct lms_ctx *c, const struct outbox_ite
 	return LMS_DECIDED;
 }
 
-static void outcomes_finish(struct lms_ctx *c, const struct outbox_item *it, enum at_rc rc,
-			    const struct httpc_resp *resp, struct lms_result *res)
-{
-	(void)c;
-	(void)it;
-	(void)rc;
-	(void)resp;
-	(void)res;		/* never sends: everything happens in prepare */
-}
-
 static enum lms_step result_prepare(struct lms_ctx *c, const struct outbox_item *it,
 				    struct lms_req *rq, struct lms_result *res)
 {
-	struct json_object *j = payload(c, it, res), *values, *assessment, *body;
+	struct json_object *j = lms_util_payload(c, it, res), *values, *assessment, *body;
 	struct json_object *ratings = NULL;
 	int64_t fw, placement, ctx, pctx = 0, user;
 	const char *course, *assignment = "", *cuser = "", *sub = "", *comment;
@@ -799,7 +768,7 @@ enum at_rc lms_canvas_read_results(struct lms_ctx *c, int64_t framework_id, int6
 }
 
 const struct lms_handler lms_canvas_handlers[] = {
-	{ "canvas_outcomes", outcomes_prepare, outcomes_finish },
+	{ "canvas_outcomes", outcomes_prepare, lms_util_no_finish },
 	{ "canvas_result", result_prepare, result_finish },
 	{ NULL, NULL, NULL },
 };

@@ -41,14 +41,7 @@ static enum lms_verdict errcode_verdict(const char *code)
 
 static int configured(struct lms_ctx *c, struct lms_result *res)
 {
-	if (c->p->lms_url == NULL || c->p->lms_url[0] == '\0' || c->p->lms_token == NULL ||
-	    c->p->lms_token[0] == '\0') {
-		lms_util_fail(res, LMS_PARK, "Moodle web services are not configured for platform"
-			      " %lld: attest platform set %lld lms_url=SITE_URL lms_token=TOKEN",
-			      (long long)c->p->id, (long long)c->p->id);
-		return 0;
-	}
-	return 1;
+	return lms_util_configured(c, res, "Moodle web services are", "SITE_URL");
 }
 
 /* The request for wsfunction fn with form parameters params (without the token). */
@@ -419,11 +412,8 @@ static const char *course_of(struct lms_ctx *c, int64_t context_id, struct lms_r
 {
 	const char *course = "", *lti_ctx = "";
 
-	if (lms_util_context(c->db, c->a, c->p->id, context_id, &course, &lti_ctx) != AT_OK) {
-		lms_util_fail(res, LMS_PARK, "context %lld is not a course of platform %lld",
-			      (long long)context_id, (long long)c->p->id);
+	if (lms_util_course(c, context_id, &course, &lti_ctx, res) != AT_OK)
 		return NULL;
-	}
 	if (lms_util_digits(course))
 		return course;
 	if (lms_util_digits(lti_ctx))
@@ -580,37 +570,16 @@ dberr:
 
 /* ---- handlers ---- */
 
-static struct json_object *payload(struct lms_ctx *c, const struct outbox_item *it,
-				   struct lms_result *res)
-{
-	struct json_object *j = lms_util_json(c->a, it->payload, strlen(it->payload));
-
-	if (j == NULL || !json_object_is_type(j, json_type_object))
-		lms_util_fail(res, LMS_PARK, "%s item %lld: payload is not a JSON object", it->kind,
-			      (long long)it->id);
-	return j;
-}
-
 static enum lms_step framework_prepare(struct lms_ctx *c, const struct outbox_item *it,
 				       struct lms_req *rq, struct lms_result *res)
 {
-	struct json_object *j = payload(c, it, res);
+	struct json_object *j = lms_util_payload(c, it, res);
 
 	(void)rq;
 	if (j != NULL)
 		lms_moodle_push_framework(c, lms_util_i64(j, "framework_id", 0),
 					  lms_util_i64(j, "context_id", 0), res);
 	return LMS_DECIDED;
-}
-
-static void framework_finish(struct lms_ctx *c, const struct outbox_item *it, enum at_rc rc,
-			     const struct httpc_resp *resp, struct lms_result *res)
-{
-	(void)c;
-	(void)it;
-	(void)rc;
-	(void)resp;
-	(void)res;		/* never sends: everything happens in prepare */
 }
 
 /* The note Moodle stores with the evidence (PARAM_NOTAGS): summary and evidence page. */
@@ -631,7 +600,7 @@ static const char *rating_note(struct arena *a, const char *base, const char *no
 static enum lms_step rating_prepare(struct lms_ctx *c, const struct outbox_item *it,
 				    struct lms_req *rq, struct lms_result *res)
 {
-	struct json_object *j = payload(c, it, res);
+	struct json_object *j = lms_util_payload(c, it, res);
 	int64_t fw, comp, ctx, user, grade;
 	const char *courseid, *muser = "", *sub = "", *note, *marker;
 	char *mcomp = NULL, *linked = NULL, *sent = NULL;
@@ -787,7 +756,7 @@ enum at_rc lms_moodle_read_rating(struct lms_ctx *c, int64_t competency_id, int6
 }
 
 const struct lms_handler lms_moodle_handlers[] = {
-	{ "moodle_framework", framework_prepare, framework_finish },
+	{ "moodle_framework", framework_prepare, lms_util_no_finish },
 	{ "moodle_rating", rating_prepare, rating_finish },
 	{ NULL, NULL, NULL },
 };

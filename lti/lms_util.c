@@ -249,3 +249,48 @@ enum at_rc lms_util_assignment(struct db *db, struct arena *a, int64_t placement
 	*assignment_id = v[1];
 	return rc;
 }
+
+int lms_util_configured(struct lms_ctx *c, struct lms_result *res, const char *service,
+			const char *url_hint)
+{
+	if (c->p->lms_url == NULL || c->p->lms_url[0] == '\0' || c->p->lms_token == NULL ||
+	    c->p->lms_token[0] == '\0') {
+		lms_util_fail(res, LMS_PARK, "%s not configured for platform %lld: attest platform"
+			      " set %lld lms_url=%s lms_token=TOKEN", service, (long long)c->p->id,
+			      (long long)c->p->id, url_hint);
+		return 0;
+	}
+	return 1;
+}
+
+struct json_object *lms_util_payload(struct lms_ctx *c, const struct outbox_item *it,
+				     struct lms_result *res)
+{
+	struct json_object *j = lms_util_json(c->a, it->payload, strlen(it->payload));
+
+	if (j == NULL || !json_object_is_type(j, json_type_object))
+		lms_util_fail(res, LMS_PARK, "%s item %lld: payload is not a JSON object", it->kind,
+			      (long long)it->id);
+	return j;
+}
+
+enum at_rc lms_util_course(struct lms_ctx *c, int64_t context_id, const char **course_id,
+			   const char **lti_context, struct lms_result *res)
+{
+	if (lms_util_context(c->db, c->a, c->p->id, context_id, course_id, lti_context) != AT_OK) {
+		lms_util_fail(res, LMS_PARK, "context %lld is not a course of platform %lld",
+			      (long long)context_id, (long long)c->p->id);
+		return AT_NOTFOUND;
+	}
+	return AT_OK;
+}
+
+void lms_util_no_finish(struct lms_ctx *c, const struct outbox_item *it, enum at_rc rc,
+			const struct httpc_resp *resp, struct lms_result *res)
+{
+	(void)c;
+	(void)it;
+	(void)rc;
+	(void)resp;
+	(void)res;
+}

@@ -56,6 +56,22 @@ enum at_rc lms_util_user(struct db *db, struct arena *a, int64_t platform_id, in
 enum at_rc lms_util_assignment(struct db *db, struct arena *a, int64_t placement_id,
 			       int64_t *context_id, const char **assignment_id);
 
+/* 1 when c's platform has lms_url and lms_token; else 0 with res PARKed: "<service> not
+ * configured for platform N: attest platform set N lms_url=<url_hint> lms_token=TOKEN"
+ * (service says what with its verb: "the Canvas API is"). */
+int lms_util_configured(struct lms_ctx *c, struct lms_result *res, const char *service,
+			const char *url_hint);
+/* The outbox item's payload as a JSON object (from c->a), or NULL with res PARKed. */
+struct json_object *lms_util_payload(struct lms_ctx *c, const struct outbox_item *it,
+				     struct lms_result *res);
+/* lms_util_context() for a handler: AT_OK, or AT_NOTFOUND with res PARKed ("context N is
+ * not a course of platform P"). */
+enum at_rc lms_util_course(struct lms_ctx *c, int64_t context_id, const char **course_id,
+			   const char **lti_context, struct lms_result *res);
+/* The finish of a handler whose prepare decides everything (never LMS_SEND): nothing. */
+void lms_util_no_finish(struct lms_ctx *c, const struct outbox_item *it, enum at_rc rc,
+			const struct httpc_resp *resp, struct lms_result *res);
+
 /* 1 when s is a non-empty string of ASCII digits. */
 int lms_util_digits(const char *s);
 /* 1 when url starts with base followed by '/', '?' or the end (the token goes only there). */

@@ -20,12 +20,15 @@
 // Everything is loopback and bounded (fixed counts, per-request timeouts, wrk -d).
 
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Platform, CookieJar, parseForms } from '../platform/platform.mjs';
+import {
+  count, send, CLK_TCK, MIN_TICKS, readPid, childrenOf, cpuTicks, logOffsets, logSince, pct,
+  sortNum, runRound,
+} from './benchlib.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -49,11 +52,6 @@ if (opt.help || !opt.attest || !opt.floor) {
   process.exit(opt.help ? 0 : 2);
 }
 
-const count = (s, lo, hi, name) => {
-  const v = Number(s);
-  if (!Number.isInteger(v) || v < lo || v > hi) { process.stderr.write(`bench: ${name} must be ${lo}..${hi}\n`); process.exit(2); }
-  return v;
-};
 const N_LAUNCH = count(opt.n, 1, 100000, '--n');
 const N_HTTP = count(opt['n-http'], 1, 1000000, '--n-http');
 const LEVELS = opt.levels.split(',').map((x) => count(x, 1, 256, '--levels'));
@@ -68,14 +66,9 @@ for (const u of [ATTEST, FLOOR]) {
 
 // ------------------------------------------------------------------ HTTP client
 
-// A lean keep-alive client (node:http) for every measured request: fetch() costs this process
-// several times more CPU per request, and on a 2-core machine the client shares the CPUs with
-// nginx and the workers. Redirects are not followed; cookies go through the emulator's jar.
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-
-function request(url, { method = 'GET', form, jar } = {}) {
-  const u = new URL(url);
-  const headers = { 'user-agent': 'attest-bench/1' };
+// The bench client (benchlib.mjs send) with forms and cookies through the emulator's jar.
+async function request(url, { method = 'GET', form, jar } = {}) {
+  const headers = {};
   let body = null;
   if (form) {
     body = new URLSearchParams(form).toString();
@@ -83,60 +76,13 @@ function request(url, { method = 'GET', form, jar } = {}) {
     headers['content-length'] = Buffer.byteLength(body);
   }
   if (jar) { const c = jar.header(url); if (c) headers.cookie = c; }
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      agent, method, headers, host: u.hostname, port: u.port || 80, path: u.pathname + u.search,
-      family: u.hostname === 'localhost' ? 4 : undefined, timeout: 30000,
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const setCookies = res.headers['set-cookie'] || [];
-        if (jar) jar.store(url, setCookies);
-        const loc = res.headers.location;
-        resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8'),
-          location: loc ? new URL(loc, url).href : null });
-      });
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: timeout`)));
-    req.on('error', reject);
-    req.end(body);
-  });
+  const res = await send(url, { method, headers, body });
+  if (jar) jar.store(url, res.headers['set-cookie'] || []);
+  const loc = res.headers.location;
+  return { ...res, location: loc ? new URL(loc, url).href : null };
 }
 
 // ------------------------------------------------------------------ /proc helpers
-
-const CLK_TCK = (() => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  const v = Number(String(r.stdout).trim());
-  return Number.isFinite(v) && v > 0 ? v : 100;
-})();
-
-// /proc counts CPU time in clock ticks (10 ms): below this many the figure is noise.
-const MIN_TICKS = 20;
-
-function readPid(file) {
-  try { return Number(fs.readFileSync(file, 'utf8').trim()) || null; } catch { return null; }
-}
-
-function procStat(pid) {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
-    return { ppid: Number(f[1]), cpuTicks: Number(f[11]) + Number(f[12]) };
-  } catch { return null; }
-}
-
-function childrenOf(pid) {
-  const kids = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    const st = procStat(d);
-    if (st && st.ppid === pid) kids.push(Number(d));
-  }
-  return kids;
-}
 
 /** The server processes whose CPU time we charge to a test: FastCGI workers and nginx workers. */
 function serverPids(varDir, fcgiPidFiles) {
@@ -151,57 +97,11 @@ function serverPids(varDir, fcgiPidFiles) {
   return pids;
 }
 
-function cpuTicks(pids) {
-  let t = 0;
-  for (const p of pids) { const st = procStat(p); if (st) t += st.cpuTicks; }
-  return t;
-}
-
 function attestPidFiles(varDir) {
   try { return fs.readdirSync(path.join(varDir, 'run')).filter((f) => /^attest-\d+\.pid$/.test(f)); } catch { return []; }
 }
 
 // ------------------------------------------------------------------ measuring
-
-const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : NaN);
-const sortNum = (a) => Float64Array.from(a).sort();
-
-/**
- * Run `fn` n times with `conc` concurrent loops. fn returns {ms, legs?} or throws.
- * Returns the raw samples of one round: latencies, per-leg latencies, wall time, failures
- * (first error kept), server CPU seconds (pids) and this process's CPU seconds.
- */
-async function runRound(fn, n, conc, pids) {
-  let next = 0;
-  const lat = [];
-  const legs = {};
-  let fail = 0;
-  let firstError = null;
-  const cpu0 = cpuTicks(pids);
-  const client0 = process.cpuUsage();
-  const t0 = performance.now();
-  const loop = async () => {
-    while (next < n) {
-      next++;
-      try {
-        const r = await fn();
-        lat.push(r.ms);
-        for (const [k, v] of Object.entries(r.legs || {})) (legs[k] ||= []).push(v);
-      } catch (e) {
-        fail++;
-        if (!firstError) firstError = e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: conc }, loop));
-  const wall = (performance.now() - t0) / 1000;
-  const client = process.cpuUsage(client0);
-  return {
-    lat, legs, fail, firstError, wall,
-    serverCpu: (cpuTicks(pids) - cpu0) / CLK_TCK,
-    clientCpu: (client.user + client.system) / 1e6,
-  };
-}
 
 /**
  * Figures of one test at one concurrency over several rounds: rate = median of the rounds'
@@ -266,27 +166,13 @@ async function oneLaunch(p) {
 function attestLogTimes(logFiles, from) {
   const by = {};
   for (const f of logFiles) {
-    let text = '';
-    try {
-      const fd = fs.openSync(f, 'r');
-      const size = fs.fstatSync(fd).size;
-      const start = from[f] || 0;
-      const buf = Buffer.alloc(Math.max(0, size - start));
-      fs.readSync(fd, buf, 0, buf.length, start);
-      fs.closeSync(fd);
-      text = buf.toString('utf8');
-    } catch { continue; }
+    const text = logSince(f, from);
+    if (text === null) continue;
     for (const m of text.matchAll(/ path=(\S+) status=(\d+) us=(\d+)/g)) (by[m[1]] ||= []).push(Number(m[3]) / 1000);
   }
   const out = {};
   for (const [k, v] of Object.entries(by)) { const s = sortNum(v); out[k] = { n: v.length, p50: pct(s, 50), p99: pct(s, 99) }; }
   return out;
-}
-
-function logOffsets(logFiles) {
-  const o = {};
-  for (const f of logFiles) { try { o[f] = fs.statSync(f).size; } catch { o[f] = 0; } }
-  return o;
 }
 
 function wrk(url, pids) {

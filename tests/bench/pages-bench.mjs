@@ -19,12 +19,14 @@
 //      and Attest's own time per request from its log (us=).
 // Figures only: nothing here asserts a duration. Exit 1 only if a request fails outright.
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { Platform } from '../platform/platform.mjs';
+import {
+  count, send, CLK_TCK, MIN_TICKS, readPid, childrenOf, logOffsets as offsetsOf,
+  logSince, pct, runRound,
+} from './benchlib.mjs';
 
 const { values: opt } = parseArgs({
   options: {
@@ -41,11 +43,6 @@ if (opt.help || !opt.attest) {
   process.stdout.write('usage: node tests/bench/pages-bench.mjs --attest URL [--attest-var DIR] [--n 300] [--rounds 3] [--levels 1,4,16] [--json FILE]\n');
   process.exit(opt.help ? 0 : 2);
 }
-const count = (s, lo, hi, name) => {
-  const v = Number(s);
-  if (!Number.isInteger(v) || v < lo || v > hi) { process.stderr.write(`bench: ${name} must be ${lo}..${hi}\n`); process.exit(2); }
-  return v;
-};
 const N = count(opt.n, 4, 100000, '--n');
 const N_SUBMIT = Math.max(4, Math.floor(N / 4));
 const LEVELS = opt.levels.split(',').map((x) => count(x, 1, 256, '--levels'));
@@ -58,11 +55,9 @@ if (!['127.0.0.1', 'localhost'].includes(new URL(ATTEST).hostname)) {
 
 // ------------------------------------------------------------------ HTTP client (keep-alive)
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
-
+// The bench client (benchlib.mjs send) with a JSON body and a bearer token.
 function request(url, { method = 'GET', json, token } = {}) {
-  const u = new URL(url);
-  const headers = { 'user-agent': 'attest-bench/1' };
+  const headers = {};
   let body = null;
   if (json !== undefined) {
     body = JSON.stringify(json);
@@ -70,20 +65,7 @@ function request(url, { method = 'GET', json, token } = {}) {
     headers['content-length'] = Buffer.byteLength(body);
   }
   if (token) headers.authorization = `Bearer ${token}`;
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      agent, method, headers, host: u.hostname, port: u.port || 80, path: u.pathname + u.search,
-      family: u.hostname === 'localhost' ? 4 : undefined, timeout: 30000,
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('timeout', () => req.destroy(new Error(`${method} ${url}: timeout`)));
-    req.on('error', reject);
-    req.end(body);
-  });
+  return send(url, { method, headers, body });
 }
 
 async function must(p, want, label) {
@@ -94,29 +76,6 @@ async function must(p, want, label) {
 
 // ------------------------------------------------------------------ /proc and the log
 
-const CLK_TCK = (() => {
-  const r = spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' });
-  const v = Number(String(r.stdout).trim());
-  return Number.isFinite(v) && v > 0 ? v : 100;
-})();
-const MIN_TICKS = 20;
-const readPid = (f) => { try { return Number(fs.readFileSync(f, 'utf8').trim()) || null; } catch { return null; } };
-function procTicks(pid) {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) };
-  } catch { return null; }
-}
-function childrenOf(pid) {
-  const kids = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    const st = procTicks(d);
-    if (st && st.ppid === pid) kids.push(Number(d));
-  }
-  return kids;
-}
 const VAR = opt['attest-var'];
 const pidFiles = () => { try { return fs.readdirSync(path.join(VAR, 'run')).filter((f) => /^attest-\d+\.pid$/.test(f) || f === 'nginx.pid'); } catch { return []; } };
 function serverPids() {
@@ -125,23 +84,14 @@ function serverPids() {
   for (const f of pidFiles()) { const m = readPid(path.join(VAR, 'run', f)); if (m) out.push(m, ...childrenOf(m)); }
   return out;
 }
-const cpuTicks = (pids) => pids.reduce((t, p) => t + (procTicks(p)?.ticks || 0), 0);
 const logFiles = () => (VAR ? pidFiles().filter((f) => f !== 'nginx.pid').map((f) => path.join(VAR, 'log', f.replace('.pid', '.log'))) : []);
-const logOffsets = () => Object.fromEntries(logFiles().map((f) => { try { return [f, fs.statSync(f).size]; } catch { return [f, 0]; } }));
+const logOffsets = () => offsetsOf(logFiles());
 /** Attest's own time per request (us=) since `from`, by method and route (ids as {id}). */
 function serverTimes(from) {
   const by = {};
   for (const f of logFiles()) {
-    let text = '';
-    try {
-      const fd = fs.openSync(f, 'r');
-      const size = fs.fstatSync(fd).size;
-      const start = from[f] || 0;
-      const buf = Buffer.alloc(Math.max(0, size - start));
-      fs.readSync(fd, buf, 0, buf.length, start);
-      fs.closeSync(fd);
-      text = buf.toString('utf8');
-    } catch { continue; }
+    const text = logSince(f, from);
+    if (text === null) continue;
     for (const m of text.matchAll(/ method=(\S+) path=(\S+) status=(\d+) us=(\d+)/g)) {
       (by[`${m[1]} ${m[2].replace(/\/\d+/g, '/{id}')}`] ||= []).push(Number(m[4]) / 1000);
     }
@@ -154,33 +104,6 @@ function serverTimes(from) {
   return out;
 }
 
-const pct = (sorted, p) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] : NaN);
-
-async function runRound(fn, n, conc, pids) {
-  let next = 0;
-  const lat = [];
-  const legs = {};
-  let fail = 0;
-  let firstError = null;
-  const cpu0 = cpuTicks(pids);
-  const t0 = performance.now();
-  const loop = async () => {
-    while (next < n) {
-      next++;
-      try {
-        const r = await fn();
-        lat.push(r.ms);
-        for (const [k, v] of Object.entries(r.legs || {})) (legs[k] ||= []).push(v);
-      } catch (e) {
-        fail++;
-        firstError ||= e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: conc }, loop));
-  return { lat, legs, fail, firstError, wall: (performance.now() - t0) / 1000, cpu: (cpuTicks(pids) - cpu0) / CLK_TCK };
-}
-
 function summarize(rounds, conc) {
   const lat = Float64Array.from(rounds.flatMap((r) => r.lat)).sort();
   const rates = rounds.map((r) => r.lat.length / r.wall).sort((a, b) => a - b);
@@ -189,7 +112,7 @@ function summarize(rounds, conc) {
     const s = Float64Array.from(rounds.flatMap((r) => r.legs[k] || [])).sort();
     legs[k] = { p50: pct(s, 50), p99: pct(s, 99) };
   }
-  const cpu = rounds.reduce((t, r) => t + r.cpu, 0);
+  const cpu = rounds.reduce((t, r) => t + r.serverCpu, 0);
   const ok = lat.length;
   const firstError = rounds.map((r) => r.firstError).find(Boolean);
   return {

@@ -15,37 +15,10 @@
 #include "core/audit.h"
 #include "tests/unit/support/testdb.h"
 
-struct fx {
-	struct testdb t;
-	struct db *db;		/* t.db, borrowed */
-	struct arena *a;
-};
+static int setup_sqlite(void **state) { return testdb_fx_setup(state, "audit", false, NULL); }
+static int setup_pg(void **state) { return testdb_fx_setup(state, "audit", true, NULL); }
 
-static int setup(void **state, int pg)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_int_equal(testdb_open(&f->t, "audit", pg), 0);
-	f->db = f->t.db;
-	f->a = arena_new();
-	*state = f;
-	return 0;
-}
-
-static int setup_sqlite(void **state) { return setup(state, 0); }
-static int setup_pg(void **state) { return setup(state, 1); }
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	arena_free(f->a);
-	testdb_close(&f->t);
-	free(f);
-	return 0;
-}
-
-static void exec_ok(struct fx *f, const char *sql)
+static void exec_ok(struct testdb_fx *f, const char *sql)
 {
 	assert_int_equal(db_exec(f->db, sql), AT_OK);
 }
@@ -65,7 +38,7 @@ static void append_n(struct db *db, int n, int64_t t0)
 	}
 }
 
-static int64_t verify_bad(struct fx *f, int64_t *count)
+static int64_t verify_bad(struct testdb_fx *f, int64_t *count)
 {
 	struct at_err err = { "" };
 	int64_t bad = -1, n = -1;
@@ -84,7 +57,7 @@ static int64_t verify_bad(struct fx *f, int64_t *count)
 
 static void test_append_verify(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct audit_row *rows;
 	size_t n;
@@ -183,7 +156,7 @@ static const struct tamper tampers[] = {
 
 static void run_tampers(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 
 	for (size_t i = 0; i < NELEM(tampers); i++) {
 		int64_t count = 0;
@@ -202,7 +175,7 @@ static void run_tampers(void **state)
  * following rows were hashed with their old ids. */
 static void test_insert_middle_rehashed(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct audit_row r = { .id = 20, .at = 1019, .actor_id = 1, .entity_id = 99,
 			       .action = "decision.confirm", .entity = "decision", .data = "{}" };
 	struct audit_row *rows;
@@ -228,7 +201,7 @@ static void test_insert_middle_rehashed(void **state)
 /* A forger who edits a row and recomputes its hash breaks the link of the next row. */
 static void test_edit_rehashed(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct audit_row *rows, r;
 	size_t n;
 	char hash[65], sql[512];
@@ -247,7 +220,7 @@ static void test_edit_rehashed(void **state)
 /* Several processes append at once; the chain stays whole and gap-free. */
 static void test_concurrent_appends(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	int64_t count = 0;
 	pid_t kids[4];
 
@@ -293,8 +266,8 @@ static void test_concurrent_appends(void **state)
 	assert_int_equal(count, 100);
 }
 
-#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
-#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
+#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, testdb_fx_teardown)
+#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, testdb_fx_teardown)
 
 int main(void)
 {
@@ -307,11 +280,5 @@ int main(void)
 		PG(test_append_verify), PG(run_tampers), PG(test_insert_middle_rehashed),
 		PG(test_edit_rehashed), PG(test_concurrent_appends),
 	};
-	int rc = cmocka_run_group_tests_name("audit_sqlite", sqlite, NULL, NULL);
-
-	if (testdb_pg_url() == NULL) {
-		printf("[  SKIPPED ] audit_postgresql: ATTEST_TEST_PG is not set\n");
-		return rc;
-	}
-	return rc + cmocka_run_group_tests_name("audit_postgresql", pg, NULL, NULL);
+	return TESTDB_RUN("audit", sqlite, pg);
 }

@@ -56,13 +56,6 @@ static const char SEED[] =
 	"INSERT INTO placement (context_id, program_id, resource_id, created_at) VALUES"
 	" (1, 1, 'r1', 1);";
 
-struct fx {
-	struct testdb t;
-	struct db *db;
-	struct arena *a;
-	struct program p;
-};
-
 static const char *FWS[] = { "FW" };
 static const char *GREET[] = { "GREET" };
 static const char *HOLD[] = { "HOLD" };
@@ -79,42 +72,24 @@ static struct program_step STEPS[] = {
 	{ .key = "written_cap", .label = "Written CAP", .after = 1, .offset = 4 },
 };
 
-static int setup(void **state, int pg)
-{
-	struct fx *f = calloc(1, sizeof(*f));
+/* What dashboard_rows() and dashboard_heatmap() are given for program 1 of SEED. */
+static const struct program PROG = {
+	.id = 1,
+	.key = "call",
+	.title = "Call certification",
+	.frameworks = FWS,
+	.n_frameworks = 1,
+	.checklists = CHECKLISTS,
+	.n_checklists = 2,
+	.complete_within = 2,
+	.steps = STEPS,
+	.n_steps = 2,
+};
 
-	assert_int_equal(testdb_open(&f->t, "dashboard", pg), 0);
-	f->db = f->t.db;
-	assert_int_equal(db_exec(f->db, SEED), AT_OK);
-	f->a = arena_new();
-	f->p.id = 1;
-	f->p.key = "call";
-	f->p.title = "Call certification";
-	f->p.frameworks = FWS;
-	f->p.n_frameworks = 1;
-	f->p.checklists = CHECKLISTS;
-	f->p.n_checklists = 2;
-	f->p.complete_within = 2;
-	f->p.steps = STEPS;
-	f->p.n_steps = 2;
-	*state = f;
-	return 0;
-}
+static int setup_sqlite(void **state) { return testdb_fx_setup(state, "dashboard", false, SEED); }
+static int setup_pg(void **state) { return testdb_fx_setup(state, "dashboard", true, SEED); }
 
-static int setup_sqlite(void **state) { return setup(state, 0); }
-static int setup_pg(void **state) { return setup(state, 1); }
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	arena_free(f->a);
-	testdb_close(&f->t);
-	free(f);
-	return 0;
-}
-
-static int64_t enrol(struct fx *f, int64_t user, int64_t ctx, int64_t program, int64_t started)
+static int64_t enrol(struct testdb_fx *f, int64_t user, int64_t ctx, int64_t program, int64_t started)
 {
 	struct enrolment *v = NULL;
 	size_t n = 0;
@@ -133,7 +108,7 @@ static int64_t enrol(struct fx *f, int64_t user, int64_t ctx, int64_t program, i
 }
 
 /* A submitted observation; returns its id. */
-static int64_t observe(struct fx *f, int64_t enrolment, int64_t checklist, const char *role,
+static int64_t observe(struct testdb_fx *f, int64_t enrolment, int64_t checklist, const char *role,
 		       int passed, int64_t at, int64_t amends)
 {
 	char sql[512];
@@ -165,7 +140,7 @@ static const struct dashboard_row *find(const struct dashboard_row *v, size_t n,
 
 static void test_rows(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct dashboard_row *v = NULL;
 	const struct dashboard_row *x;
 	struct at_err err = { "" };
@@ -174,7 +149,7 @@ static void test_rows(void **state)
 	char sql[256];
 
 	/* nobody enrolled yet: every active learner of the roster, launched or not */
-	assert_int_equal(dashboard_rows(f->db, f->a, &f->p, C1, MON, NULL, &v, &n), AT_OK);
+	assert_int_equal(dashboard_rows(f->db, f->a, &PROG, C1, MON, NULL, &v, &n), AT_OK);
 	assert_int_equal(n, 4);
 	assert_string_equal(v[0].name, "Ada Agent");
 	assert_string_equal(v[1].name, "Ben Baker");
@@ -220,7 +195,7 @@ static void test_rows(void **state)
 	assert_int_equal(assign_cohort_set(f->db, ada, "  Night shift ", TESS, 20, &err), AT_OK);
 	assert_int_equal(assign_assessor_add(f->db, cat, TESS, TESS, 21, &err), AT_OK);
 
-	assert_int_equal(dashboard_rows(f->db, f->a, &f->p, C1, MON, NULL, &v, &n), AT_OK);
+	assert_int_equal(dashboard_rows(f->db, f->a, &PROG, C1, MON, NULL, &v, &n), AT_OK);
 	assert_int_equal(n, 5);
 	x = find(v, n, ADA);
 	assert_non_null(x);
@@ -261,22 +236,22 @@ static void test_rows(void **state)
 	/* filters: group, then assessor; unenrolled learners drop out */
 	struct dashboard_filter fl = { .cohort = "Night shift" };
 
-	assert_int_equal(dashboard_rows(f->db, f->a, &f->p, C1, MON, &fl, &v, &n), AT_OK);
+	assert_int_equal(dashboard_rows(f->db, f->a, &PROG, C1, MON, &fl, &v, &n), AT_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0].user_id, ADA);
 	fl = (struct dashboard_filter){ .cohort = "" };
-	assert_int_equal(dashboard_rows(f->db, f->a, &f->p, C1, MON, &fl, &v, &n), AT_OK);
+	assert_int_equal(dashboard_rows(f->db, f->a, &PROG, C1, MON, &fl, &v, &n), AT_OK);
 	assert_int_equal(n, 2);	/* Cat and Wes: enrolled, no group */
 	fl = (struct dashboard_filter){ .assessor_id = TESS };
-	assert_int_equal(dashboard_rows(f->db, f->a, &f->p, C1, MON, &fl, &v, &n), AT_OK);
+	assert_int_equal(dashboard_rows(f->db, f->a, &PROG, C1, MON, &fl, &v, &n), AT_OK);
 	assert_int_equal(n, 1);
 	assert_int_equal(v[0].user_id, CAT);
 	fl = (struct dashboard_filter){ .assessor_id = TOM };
-	assert_int_equal(dashboard_rows(f->db, f->a, &f->p, C1, MON, &fl, &v, &n), AT_OK);
+	assert_int_equal(dashboard_rows(f->db, f->a, &PROG, C1, MON, &fl, &v, &n), AT_OK);
 	assert_int_equal(n, 0);
 
 	/* course 2 sees Otto (not enrolled) and Dan (enrolled there) only */
-	assert_int_equal(dashboard_rows(f->db, f->a, &f->p, C2, MON, NULL, &v, &n), AT_OK);
+	assert_int_equal(dashboard_rows(f->db, f->a, &PROG, C2, MON, NULL, &v, &n), AT_OK);
 	assert_int_equal(n, 2);
 	assert_int_equal(v[0].user_id, DAN);
 	assert_true(v[0].enrolment_id > 0);
@@ -286,7 +261,7 @@ static void test_rows(void **state)
 
 static void test_assign(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct assign_person *v = NULL;
 	const char **groups = NULL;
@@ -338,7 +313,7 @@ static void test_assign(void **state)
 
 static void test_courses_programs(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct dashboard_course *c = NULL;
 	struct dashboard_program *p = NULL;
 	size_t n = 0;
@@ -370,7 +345,7 @@ static void test_courses_programs(void **state)
 
 static void test_feedback(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct dashboard_feedback *v = NULL;
 	size_t n = 0;
 	int64_t ada = enrol(f, ADA, C1, 1, MON);
@@ -397,7 +372,7 @@ static void test_feedback(void **state)
 	assert_int_equal(n, 0);
 }
 
-static void rate(struct fx *f, int64_t user, int64_t comp, int value)
+static void rate(struct testdb_fx *f, int64_t user, int64_t comp, int value)
 {
 	char sql[256];
 
@@ -409,7 +384,7 @@ static void rate(struct fx *f, int64_t user, int64_t comp, int value)
 
 static void test_heatmap(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct dashboard_heat h;
 	struct at_err err = { "" };
 	int64_t ada = enrol(f, ADA, C1, 1, MON), ben = enrol(f, BEN, C1, 1, MON);
@@ -427,7 +402,7 @@ static void test_heatmap(void **state)
 	rate(f, ADA, 2, 1);
 	rate(f, CAT, 2, 1);
 	rate(f, DAN, 1, 1);
-	assert_int_equal(dashboard_heatmap(f->db, f->a, &f->p, C1, &h), AT_OK);
+	assert_int_equal(dashboard_heatmap(f->db, f->a, &PROG, C1, &h), AT_OK);
 	assert_int_equal(h.n_groups, 2);
 	assert_string_equal(h.groups[0], "");
 	assert_string_equal(h.groups[1], "A");
@@ -447,13 +422,13 @@ static void test_heatmap(void **state)
 	assert_int_equal(dashboard_share(&h, 0, 1), 10000);
 	assert_int_equal(dashboard_share(&h, 5, 0), -1);
 	/* nobody enrolled */
-	assert_int_equal(dashboard_heatmap(f->db, f->a, &f->p, 99, &h), AT_OK);
+	assert_int_equal(dashboard_heatmap(f->db, f->a, &PROG, 99, &h), AT_OK);
 	assert_int_equal(h.n_groups, 0);
 }
 
 static void test_passrates(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct dashboard_period *v = NULL;
 	int64_t ada = enrol(f, ADA, C1, 1, MON - 30 * DAY), o;
 	int64_t now = MON + 2 * DAY + 3600;	/* Wednesday 2026-01-07 */
@@ -488,8 +463,8 @@ static void test_passrates(void **state)
 	assert_int_equal(dashboard_passrates(f->db, f->a, 1, C1, true, 0, now, &v), AT_BADREQ);
 }
 
-#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
-#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
+#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, testdb_fx_teardown)
+#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, testdb_fx_teardown)
 
 int main(void)
 {
@@ -501,11 +476,5 @@ int main(void)
 		PG(test_rows), PG(test_assign), PG(test_courses_programs), PG(test_feedback),
 		PG(test_heatmap), PG(test_passrates),
 	};
-	int rc = cmocka_run_group_tests_name("dashboard_sqlite", sqlite, NULL, NULL);
-
-	if (testdb_pg_url() == NULL) {
-		printf("[  SKIPPED ] dashboard_postgresql: ATTEST_TEST_PG is not set\n");
-		return rc;
-	}
-	return rc + cmocka_run_group_tests_name("dashboard_postgresql", pg, NULL, NULL);
+	return TESTDB_RUN("dashboard", sqlite, pg);
 }

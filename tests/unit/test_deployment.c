@@ -16,57 +16,23 @@
 #include "core/platform.h"
 #include "tests/unit/support/testdb.h"
 
-struct fx {
-	struct testdb t;
-	struct db *db;		/* t.db, borrowed */
-	struct arena *a;
-};
+/* Platform 1 and a second one. */
+static const char SEED[] =
+	TESTDB_PLATFORM_SQL
+	"INSERT INTO platform (issuer, client_id, auth_endpoint, jwks_uri, created_at)"
+	" VALUES ('https://other.test', 'c', 'https://other.test/a', 'https://other.test/j', 1);";
 
-static int setup(void **state, int pg)
+static int setup_sqlite(void **state) { return testdb_fx_setup(state, "deployment", false, SEED); }
+static int setup_pg(void **state) { return testdb_fx_setup(state, "deployment", true, SEED); }
+
+static int64_t count(struct testdb_fx *f, const char *sql)
 {
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_int_equal(testdb_open(&f->t, "deployment", pg), 0);
-	f->db = f->t.db;
-	f->a = arena_new();
-	assert_int_equal(db_exec(f->db, TESTDB_PLATFORM_SQL
-				 "INSERT INTO platform (issuer, client_id, auth_endpoint, jwks_uri,"
-				 " created_at) VALUES ('https://other.test', 'c', 'https://other.test/a',"
-				 " 'https://other.test/j', 1);"), AT_OK);
-	*state = f;
-	return 0;
-}
-
-static int setup_sqlite(void **state) { return setup(state, 0); }
-static int setup_pg(void **state) { return setup(state, 1); }
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	arena_free(f->a);
-	testdb_close(&f->t);
-	free(f);
-	return 0;
-}
-
-static int64_t count(struct fx *f, const char *sql)
-{
-	struct db_stmt *st = NULL;
-	bool row = false;
-	int64_t n = -1;
-
-	assert_int_equal(db_prepare(f->db, sql, &st), AT_OK);
-	assert_int_equal(db_step(st, &row), AT_OK);
-	if (row)
-		n = db_col_i64(st, 0);
-	db_finalize(st);
-	return n;
+	return testdb_count(f->db, sql);
 }
 
 static void test_add_list_remove(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct deployment *v = NULL;
 	size_t n = 0;
@@ -129,18 +95,12 @@ static void test_add_list_remove(void **state)
 	assert_int_equal(rows, 3);
 }
 
-#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
-#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
+#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, testdb_fx_teardown)
+#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, testdb_fx_teardown)
 
 int main(void)
 {
 	const struct CMUnitTest sqlite[] = { SQ(test_add_list_remove) };
 	const struct CMUnitTest pg[] = { PG(test_add_list_remove) };
-	int rc = cmocka_run_group_tests_name("deployment_sqlite", sqlite, NULL, NULL);
-
-	if (testdb_pg_url() == NULL) {
-		printf("[  SKIPPED ] deployment_postgresql: ATTEST_TEST_PG is not set\n");
-		return rc;
-	}
-	return rc + cmocka_run_group_tests_name("deployment_postgresql", pg, NULL, NULL);
+	return TESTDB_RUN("deployment", sqlite, pg);
 }

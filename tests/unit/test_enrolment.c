@@ -19,12 +19,6 @@
 enum { ZOE = 1, BOB = 2, TEACH = 3, OUTSIDER = 4, ADMIN = 5, TEACH2 = 6,
        C1 = 1, C2 = 2 };
 
-struct fx {
-	struct testdb t;
-	struct db *db;		/* t.db, borrowed */
-	struct arena *a;
-};
-
 static const char SEED[] =
 	TESTDB_PLATFORM_SQL
 	"INSERT INTO app_user (platform_id, sub, name, given_name, family_name, created_at,"
@@ -39,34 +33,12 @@ static const char SEED[] =
 	"INSERT INTO program (key, title, definition, created_at, updated_at) VALUES"
 	" ('call', 'Call certification', '{}', 1, 1), ('l2', 'Level Two', '{}', 1, 1);";
 
-static int setup(void **state, int pg)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_int_equal(testdb_open(&f->t, "enrolment", pg), 0);
-	f->db = f->t.db;
-	assert_int_equal(db_exec(f->db, SEED), AT_OK);
-	f->a = arena_new();
-	*state = f;
-	return 0;
-}
-
-static int setup_sqlite(void **state) { return setup(state, 0); }
-static int setup_pg(void **state) { return setup(state, 1); }
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	arena_free(f->a);
-	testdb_close(&f->t);
-	free(f);
-	return 0;
-}
+static int setup_sqlite(void **state) { return testdb_fx_setup(state, "enrolment", false, SEED); }
+static int setup_pg(void **state) { return testdb_fx_setup(state, "enrolment", true, SEED); }
 
 static void test_create(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct enrolment e;
 	int64_t id = 0, id2 = 0, bad = 7, first_bad = 0;
@@ -113,7 +85,7 @@ static void test_create(void **state)
 
 static void test_lists(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct enrolment *v = NULL;
 	size_t n = 0;
@@ -148,7 +120,7 @@ static void test_lists(void **state)
 
 static void test_manage(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct enrolment e;
 	int64_t id = 0;
@@ -171,7 +143,7 @@ static void test_manage(void **state)
 
 static void test_status(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct enrolment e;
 	int64_t id = 0;
@@ -211,7 +183,7 @@ static const char SEED_RECORD[] =
 
 static void test_record(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct enrolment_obs *o = NULL;
 	int64_t *d = NULL, id = 0;
@@ -240,8 +212,8 @@ static void test_record(void **state)
 	assert_int_equal(n, 0);
 }
 
-#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
-#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
+#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, testdb_fx_teardown)
+#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, testdb_fx_teardown)
 
 int main(void)
 {
@@ -251,11 +223,5 @@ int main(void)
 	const struct CMUnitTest pg[] = {
 		PG(test_create), PG(test_lists), PG(test_manage), PG(test_status), PG(test_record),
 	};
-	int rc = cmocka_run_group_tests_name("enrolment_sqlite", sqlite, NULL, NULL);
-
-	if (testdb_pg_url() == NULL) {
-		printf("[  SKIPPED ] enrolment_postgresql: ATTEST_TEST_PG is not set\n");
-		return rc;
-	}
-	return rc + cmocka_run_group_tests_name("enrolment_postgresql", pg, NULL, NULL);
+	return TESTDB_RUN("enrolment", sqlite, pg);
 }

@@ -19,12 +19,6 @@
 
 enum { LEARNER = 1, COORD = 2, ENROL = 1, ENROL2 = 2 };
 
-struct fx {
-	struct testdb t;
-	struct db *db;		/* t.db, borrowed */
-	struct arena *a;
-};
-
 static const char SEED[] =
 	TESTDB_PLATFORM_SQL
 	"INSERT INTO app_user (platform_id, sub, name, created_at, updated_at) VALUES"
@@ -34,32 +28,10 @@ static const char SEED[] =
 	" VALUES ('l2', 'Level Two', '{}', 1, 1);"
 	"INSERT INTO enrolment (program_id, user_id, started_at) VALUES (1, 1, 1), (1, 3, 1);";
 
-static int setup(void **state, int pg)
-{
-	struct fx *f = calloc(1, sizeof(*f));
+static int setup_sqlite(void **state) { return testdb_fx_setup(state, "feedback", false, SEED); }
+static int setup_pg(void **state) { return testdb_fx_setup(state, "feedback", true, SEED); }
 
-	assert_int_equal(testdb_open(&f->t, "feedback", pg), 0);
-	f->db = f->t.db;
-	assert_int_equal(db_exec(f->db, SEED), AT_OK);
-	f->a = arena_new();
-	*state = f;
-	return 0;
-}
-
-static int setup_sqlite(void **state) { return setup(state, 0); }
-static int setup_pg(void **state) { return setup(state, 1); }
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	arena_free(f->a);
-	testdb_close(&f->t);
-	free(f);
-	return 0;
-}
-
-static char *make_link(struct fx *f, int64_t enrolment, const char *form, int64_t ttl,
+static char *make_link(struct testdb_fx *f, int64_t enrolment, const char *form, int64_t ttl,
 		       int64_t now)
 {
 	struct at_err err = { "" };
@@ -75,7 +47,7 @@ static char *make_link(struct fx *f, int64_t enrolment, const char *form, int64_
 
 static void test_once(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct feedback_link l;
 	struct db_stmt *st = NULL;
@@ -116,7 +88,7 @@ static void test_once(void **state)
 
 static void test_expired_and_unknown(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct feedback_link l;
 	int64_t rid = 0;
@@ -142,7 +114,7 @@ static void test_bad_input(void **state)
 {
 	static const char *const bad[] = { "", "[]", "{", "{\"a\":1} x", "\"s\"", "null",
 					   "{\"a\":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}" };
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	int64_t rid = 0, id;
 	char *tok = make_link(f, ENROL, "students", 100, 100), *big;
@@ -187,7 +159,7 @@ static void test_bad_input(void **state)
 static void test_race(void **state)
 {
 	enum { KIDS = 8 };
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	char *tok = make_link(f, ENROL, "students", 3600, 100);
 	pid_t kids[KIDS];
 	int go[2], won = 0, lost = 0;
@@ -239,7 +211,7 @@ static void test_race(void **state)
 
 static void test_summary(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct feedback_summary s;
 	int64_t rid, bad, count;
@@ -274,8 +246,8 @@ static void test_summary(void **state)
 	assert_int_equal(count, 6 + 4);
 }
 
-#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
-#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
+#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, testdb_fx_teardown)
+#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, testdb_fx_teardown)
 
 int main(void)
 {
@@ -287,11 +259,5 @@ int main(void)
 		PG(test_once), PG(test_expired_and_unknown), PG(test_bad_input), PG(test_race),
 		PG(test_summary),
 	};
-	int rc = cmocka_run_group_tests_name("feedback_sqlite", sqlite, NULL, NULL);
-
-	if (testdb_pg_url() == NULL) {
-		printf("[  SKIPPED ] feedback_postgresql: ATTEST_TEST_PG is not set\n");
-		return rc;
-	}
-	return rc + cmocka_run_group_tests_name("feedback_postgresql", pg, NULL, NULL);
+	return TESTDB_RUN("feedback", sqlite, pg);
 }

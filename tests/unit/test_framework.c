@@ -16,41 +16,14 @@
 #include "core/framework.h"
 #include "tests/unit/support/testdb.h"
 
-struct fx {
-	struct testdb t;
-	struct db *db;		/* t.db, borrowed */
-	struct arena *a;
-};
-
-static int setup(void **state, int pg)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_int_equal(testdb_open(&f->t, "fw", pg), 0);
-	f->db = f->t.db;
-	f->a = arena_new();
-	*state = f;
-	return 0;
-}
-
-static int setup_sqlite(void **state) { return setup(state, 0); }
-static int setup_pg(void **state) { return setup(state, 1); }
+static int setup_sqlite(void **state) { return testdb_fx_setup(state, "fw", false, NULL); }
+static int setup_pg(void **state) { return testdb_fx_setup(state, "fw", true, NULL); }
 static int setup_pure(void **state)
 {
-	struct fx *f = calloc(1, sizeof(*f));
+	struct testdb_fx *f = calloc(1, sizeof(*f));
 
 	f->a = arena_new();
 	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	arena_free(f->a);
-	testdb_close(&f->t);
-	free(f);
 	return 0;
 }
 
@@ -87,7 +60,7 @@ static const char HDR[] =
 
 static void test_scale_validation(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	static const struct { const char *json; enum at_rc want; const char *msg; } cases[] = {
 		{ "[{\"name\":\"Not yet competent\",\"proficient\":false,\"default\":true},"
 		  "{\"name\":\"Competent\",\"proficient\":true,\"default\":false}]", AT_OK, "" },
@@ -139,7 +112,7 @@ static void test_scale_validation(void **state)
 
 static void test_rule_eval(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	static const char *const kids[] = { "a", "b", "c" };
 	static const struct {
 		const char *type, *config;
@@ -231,7 +204,7 @@ static void test_text_checks(void **state)
 
 static void test_csv_edges(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct framework_tree *t = NULL;
 	struct at_err err = { "" };
 	/* BOM, CRLF, a quoted field with an embedded CRLF and doubled quotes, a blank line,
@@ -314,7 +287,7 @@ static const struct { const char *body, *msg; bool raw; } BAD_CSV[] = {
 
 static void test_moodle_reject(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct framework_import_result res;
 	struct at_err err;
 
@@ -333,7 +306,7 @@ static void test_moodle_reject(void **state)
 	}
 }
 
-static void check_roundtrip(struct fx *f, const char *path)
+static void check_roundtrip(struct testdb_fx *f, const char *path)
 {
 	struct framework_import_result res;
 	struct framework_tree *t = NULL;
@@ -353,7 +326,7 @@ static void check_roundtrip(struct fx *f, const char *path)
 
 static void test_moodle_roundtrip(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct framework_import_result res;
 	struct framework_tree *t = NULL;
 	struct framework fw;
@@ -400,7 +373,7 @@ static void test_moodle_roundtrip(void **state)
 
 static void test_storage_tree(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct framework fw, got, *list = NULL;
 	struct framework_comp c1, c2, c3, c4, cg;
 	struct framework_tree *t = NULL;
@@ -468,7 +441,7 @@ static void test_storage_tree(void **state)
 
 static void test_replace(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct framework_import_result res;
 	struct framework_tree *t = NULL;
 	struct at_err err = { "" };
@@ -511,7 +484,7 @@ static void test_replace(void **state)
 
 static void test_case_roundtrip(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct framework_import_result res;
 	struct framework_tree *t = NULL, *back = NULL;
 	struct at_err err = { "" };
@@ -603,7 +576,7 @@ static const struct { const char *json, *msg; } BAD_CASE[] = {
 
 static void test_case_reject(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct framework_import_result res;
 	struct at_err err;
 
@@ -618,9 +591,9 @@ static void test_case_reject(void **state)
 	}
 }
 
-#define PURE(t) cmocka_unit_test_setup_teardown(t, setup_pure, teardown)
-#define BOTH(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
-#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
+#define PURE(t) cmocka_unit_test_setup_teardown(t, setup_pure, testdb_fx_teardown)
+#define BOTH(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, testdb_fx_teardown)
+#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, testdb_fx_teardown)
 
 int main(void)
 {
@@ -638,10 +611,5 @@ int main(void)
 	};
 	int rc = cmocka_run_group_tests_name("framework_pure", pure, NULL, NULL);
 
-	rc += cmocka_run_group_tests_name("framework_sqlite", sqlite, NULL, NULL);
-	if (testdb_pg_url() == NULL) {
-		printf("[  SKIPPED ] framework_postgresql: ATTEST_TEST_PG is not set\n");
-		return rc;
-	}
-	return rc + cmocka_run_group_tests_name("framework_postgresql", pg, NULL, NULL);
+	return rc + TESTDB_RUN("framework", sqlite, pg);
 }

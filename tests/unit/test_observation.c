@@ -19,12 +19,6 @@
 #include "core/rating.h"
 #include "tests/unit/support/testdb.h"
 
-struct fx {
-	struct testdb t;
-	struct db *db;		/* t.db, borrowed */
-	struct arena *a;
-};
-
 /* Users: 1 learner, 2 qualified assessor, 3 novice assessor, 4 coordinator, 5 expert.
  * Scale: 0 not yet, 1 with supervision, 2 competent (proficient, default), 3 expert.
  * Checklist 1 (program calls): greet yesno critical required -> C1; listen rating required
@@ -68,37 +62,15 @@ static const char SEED[] =
 	"INSERT INTO enrolment (id, program_id, user_id, started_at) VALUES"
 	" (1, 1, 1, 1), (2, 2, 1, 1), (3, 1, 2, 1), (4, 1, 3, 1);";
 
-static int setup(void **state, int pg)
-{
-	struct fx *f = calloc(1, sizeof(*f));
+static int setup_sqlite(void **state) { return testdb_fx_setup(state, "obs", false, SEED); }
+static int setup_pg(void **state) { return testdb_fx_setup(state, "obs", true, SEED); }
 
-	assert_int_equal(testdb_open(&f->t, "obs", pg), 0);
-	f->db = f->t.db;
-	assert_int_equal(db_exec(f->db, SEED), AT_OK);
-	f->a = arena_new();
-	*state = f;
-	return 0;
-}
-
-static int setup_sqlite(void **state) { return setup(state, 0); }
-static int setup_pg(void **state) { return setup(state, 1); }
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	arena_free(f->a);
-	testdb_close(&f->t);
-	free(f);
-	return 0;
-}
-
-static int64_t count(struct fx *f, const char *sql)
+static int64_t count(struct testdb_fx *f, const char *sql)
 {
 	return testdb_count(f->db, sql);
 }
 
-static int64_t new_obs(struct fx *f, int64_t enrolment, int64_t checklist, int64_t rater,
+static int64_t new_obs(struct testdb_fx *f, int64_t enrolment, int64_t checklist, int64_t rater,
 		       const char *role, const char *session)
 {
 	struct obs_new n = { .enrolment_id = enrolment, .checklist_id = checklist,
@@ -123,7 +95,7 @@ static struct obs_answer yes(const char *k, int64_t v)
 }
 
 /* A complete, passing set of answers for checklist 1 (score 86.66). */
-static void fill_call(struct fx *f, int64_t id, int64_t rater, int64_t accuracy)
+static void fill_call(struct testdb_fx *f, int64_t id, int64_t rater, int64_t accuracy)
 {
 	struct obs_answer ans[] = { yes("greet", 1), yes("listen", 2), yes("accuracy", accuracy),
 				    { .item_key = "notes", .text = "calm voice" } };
@@ -135,7 +107,7 @@ static void fill_call(struct fx *f, int64_t id, int64_t rater, int64_t accuracy)
 		fail_msg("save: %s", err.msg);
 }
 
-static void submit_ok(struct fx *f, int64_t id, int64_t rater, int64_t now)
+static void submit_ok(struct testdb_fx *f, int64_t id, int64_t rater, int64_t now)
 {
 	struct at_err err = { "" };
 
@@ -143,7 +115,7 @@ static void submit_ok(struct fx *f, int64_t id, int64_t rater, int64_t now)
 		fail_msg("submit %lld: %s", (long long)id, err.msg);
 }
 
-static void audit_intact(struct fx *f)
+static void audit_intact(struct testdb_fx *f)
 {
 	struct at_err err = { "" };
 	int64_t bad = 0, n = 0;
@@ -209,7 +181,7 @@ static const struct score_case score_cases[] = {
 
 static void test_scoring(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	char sql[512];
 
 	for (size_t c = 0; c < NELEM(score_cases); c++) {
@@ -266,7 +238,7 @@ static void test_scoring(void **state)
 
 static void test_validation(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct observation o;
 	int64_t id = new_obs(f, 1, 1, 2, NULL, NULL);
@@ -352,7 +324,7 @@ static void test_validation(void **state)
 
 static void test_create_rules(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct obs_new n = { .enrolment_id = 1, .checklist_id = 1, .assessor_id = 2,
 			     .client_key = "phone-7:42", .observed_at = 500 };
@@ -399,7 +371,7 @@ static void test_create_rules(void **state)
 /* Two processes submit the same draft at once: exactly one wins. */
 static void test_double_submit(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	int64_t id = new_obs(f, 1, 1, 2, NULL, NULL);
 	int go[2], ok = 0, conflict = 0;
 	pid_t kids[2];
@@ -451,7 +423,7 @@ static void test_double_submit(void **state)
 
 static void test_amend(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct observation o, *eff;
 	size_t n;
@@ -508,7 +480,7 @@ static void test_amend(void **state)
 
 static void test_self_and_sessions(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct obs_side side;
 	struct obs_answer self_ans[] = { yes("greet", 1), yes("listen", 3), yes("accuracy", 500) };
@@ -563,7 +535,7 @@ static void test_self_and_sessions(void **state)
 
 /* ---- qualified assessors and decisions ---- */
 
-static void decide(struct fx *f, int64_t enrolment, const char *outcome, int64_t now)
+static void decide(struct testdb_fx *f, int64_t enrolment, const char *outcome, int64_t now)
 {
 	struct at_err err = { "" };
 	int64_t d = 0;
@@ -575,7 +547,7 @@ static void decide(struct fx *f, int64_t enrolment, const char *outcome, int64_t
 
 static void test_qualification(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct obs_answer t = yes("teach", 3);
 	int64_t nov = new_obs(f, 2, 2, 3, NULL, NULL), ann = new_obs(f, 2, 2, 2, NULL, NULL);
@@ -609,7 +581,7 @@ static void test_qualification(void **state)
 
 static void test_decisions(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct decision d;
 	int64_t d1 = 0, d2 = 0, d3 = 0;
@@ -681,8 +653,8 @@ static void test_decisions(void **state)
 	audit_intact(f);
 }
 
-#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
-#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
+#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, testdb_fx_teardown)
+#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, testdb_fx_teardown)
 
 int main(void)
 {
@@ -696,11 +668,5 @@ int main(void)
 		PG(test_double_submit), PG(test_amend), PG(test_self_and_sessions),
 		PG(test_qualification), PG(test_decisions),
 	};
-	int rc = cmocka_run_group_tests_name("observation_sqlite", sqlite, NULL, NULL);
-
-	if (testdb_pg_url() == NULL) {
-		printf("[  SKIPPED ] observation_postgresql: ATTEST_TEST_PG is not set\n");
-		return rc;
-	}
-	return rc + cmocka_run_group_tests_name("observation_postgresql", pg, NULL, NULL);
+	return TESTDB_RUN("observation", sqlite, pg);
 }

@@ -17,38 +17,10 @@
 #include "core/outbox.h"
 #include "tests/unit/support/testdb.h"
 
-struct fx {
-	struct testdb t;
-	struct db *db;
-	struct arena *a;
-};
+static int setup_sqlite(void **state) { return testdb_fx_setup(state, "outbox", false, TESTDB_PLATFORM_SQL); }
+static int setup_pg(void **state) { return testdb_fx_setup(state, "outbox", true, TESTDB_PLATFORM_SQL); }
 
-static int setup(void **state, int pg)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_int_equal(testdb_open(&f->t, "outbox", pg), 0);
-	f->db = f->t.db;
-	assert_int_equal(db_exec(f->db, TESTDB_PLATFORM_SQL), AT_OK);
-	f->a = arena_new();
-	*state = f;
-	return 0;
-}
-
-static int setup_sqlite(void **state) { return setup(state, 0); }
-static int setup_pg(void **state) { return setup(state, 1); }
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	arena_free(f->a);
-	testdb_close(&f->t);
-	free(f);
-	return 0;
-}
-
-static int64_t enq(struct fx *f, const char *key, const char *idem, int64_t now)
+static int64_t enq(struct testdb_fx *f, const char *key, const char *idem, int64_t now)
 {
 	int64_t id = 0;
 
@@ -60,7 +32,7 @@ static int64_t enq(struct fx *f, const char *key, const char *idem, int64_t now)
 	return id;
 }
 
-static size_t claim(struct fx *f, const char *owner, int64_t now, int64_t lease, size_t max,
+static size_t claim(struct testdb_fx *f, const char *owner, int64_t now, int64_t lease, size_t max,
 		    struct outbox_item **it)
 {
 	size_t n = 99;
@@ -71,7 +43,7 @@ static size_t claim(struct fx *f, const char *owner, int64_t now, int64_t lease,
 
 static void test_enqueue_idempotent(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	int64_t a = enq(f, "k1", "i1", 1000), b = enq(f, "k1", "i1", 2000), c;
 	struct outbox_item it;
 
@@ -96,7 +68,7 @@ static void test_enqueue_idempotent(void **state)
 /* Items of one key go out one at a time in id order; other keys are not held up. */
 static void test_order_per_key(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	int64_t a1 = enq(f, "A", "a1", 1000), a2 = enq(f, "A", "a2", 1000);
 	int64_t b1 = enq(f, "B", "b1", 1000), a3 = enq(f, "A", "a3", 1000);
 	struct outbox_item *it;
@@ -129,7 +101,7 @@ static void test_order_per_key(void **state)
 
 static void test_lease_takeover(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	int64_t a = enq(f, "A", "a", 1000);
 	struct outbox_item *it;
 
@@ -156,7 +128,7 @@ static void test_lease_takeover(void **state)
 
 static void test_park_requeue_counts(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	int64_t a = enq(f, "A", "a", 1000), b = enq(f, "B", "b", 1000), c = enq(f, "C", "c", 1000);
 	struct outbox_counts k;
 	struct outbox_item *it, one;
@@ -202,7 +174,7 @@ static void test_park_requeue_counts(void **state)
 
 static void test_supersede(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	int64_t a = enq(f, "A", "a", 1000), b = enq(f, "A", "b", 1000), c = enq(f, "A", "c", 1000);
 	struct outbox_item *it, one;
 
@@ -235,7 +207,7 @@ static void test_backoff(void **state)
  * every key's items complete in id order. */
 static void test_concurrent_workers(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	pid_t kids[4];
 	char key[32], idem[32];
 
@@ -328,8 +300,8 @@ static void test_concurrent_workers(void **state)
 	assert_int_equal(testdb_count(f->db, "SELECT COUNT(*) FROM delivered WHERE seq <> 0"), 0);
 }
 
-#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
-#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
+#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, testdb_fx_teardown)
+#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, testdb_fx_teardown)
 
 int main(void)
 {
@@ -342,11 +314,5 @@ int main(void)
 		PG(test_enqueue_idempotent), PG(test_order_per_key), PG(test_lease_takeover),
 		PG(test_park_requeue_counts), PG(test_supersede), PG(test_concurrent_workers),
 	};
-	int rc = cmocka_run_group_tests_name("outbox_sqlite", sqlite, NULL, NULL);
-
-	if (testdb_pg_url() == NULL) {
-		printf("[  SKIPPED ] outbox_postgresql: ATTEST_TEST_PG is not set\n");
-		return rc;
-	}
-	return rc + cmocka_run_group_tests_name("outbox_postgresql", pg, NULL, NULL);
+	return TESTDB_RUN("outbox", sqlite, pg);
 }

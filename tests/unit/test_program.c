@@ -17,12 +17,6 @@
 #include "core/program.h"
 #include "tests/unit/support/testdb.h"
 
-struct fx {
-	struct testdb t;
-	struct db *db;		/* t.db, borrowed */
-	struct arena *a;
-};
-
 static char *slurp(struct arena *a, const char *path, size_t *len)
 {
 	FILE *f = fopen(path, "rb");
@@ -98,31 +92,19 @@ static const char *const L2T_COMPS[] = {
 	"L2T-PRO-REFLECT", "L2T-PRO-MENTOR",
 };
 
-static int setup(void **state, int pg)
+static int setup(void **state, bool pg)
 {
-	struct fx *f = calloc(1, sizeof(*f));
+	struct testdb_fx *f;
 
-	assert_int_equal(testdb_open(&f->t, "prog", pg), 0);
-	f->db = f->t.db;
-	f->a = arena_new();
+	testdb_fx_setup(state, "prog", pg, NULL);
+	f = *state;
 	add_framework(f->db, "CALL", SCALE2, CALL_COMPS, NELEM(CALL_COMPS));
 	add_framework(f->db, "L2T", SCALE5, L2T_COMPS, NELEM(L2T_COMPS));
-	*state = f;
 	return 0;
 }
 
-static int setup_sqlite(void **state) { return setup(state, 0); }
-static int setup_pg(void **state) { return setup(state, 1); }
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	arena_free(f->a);
-	testdb_close(&f->t);
-	free(f);
-	return 0;
-}
+static int setup_sqlite(void **state) { return setup(state, false); }
+static int setup_pg(void **state) { return setup(state, true); }
 
 static struct program *parse_file(struct arena *a, const char *path)
 {
@@ -335,7 +317,7 @@ static void test_hundredths(void **state)
 
 /* ---- with a database ---- */
 
-static enum at_rc import_file(struct fx *f, const char *path, bool replace,
+static enum at_rc import_file(struct testdb_fx *f, const char *path, bool replace,
 			      struct program **out, char *msg, size_t cap)
 {
 	struct jsonschema_report rep;
@@ -350,7 +332,7 @@ static enum at_rc import_file(struct fx *f, const char *path, bool replace,
 
 static void test_import_seeds(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct program *p = NULL, *l = NULL;
 	char msg[512];
 
@@ -403,7 +385,7 @@ static void count_row(const struct program_row *r, void *ud)
 
 static void test_replace(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct program *p = NULL;
 	char msg[512];
 	int n = 0;
@@ -495,7 +477,7 @@ static const struct {
 
 static void test_bad_references(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 
 	for (size_t i = 0; i < NELEM(ref_cases); i++) {
 		struct jsonschema_report rep;
@@ -518,8 +500,8 @@ static void test_bad_references(void **state)
 	}
 }
 
-#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
-#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
+#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, testdb_fx_teardown)
+#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, testdb_fx_teardown)
 
 int main(void)
 {
@@ -537,10 +519,5 @@ int main(void)
 	};
 	int rc = cmocka_run_group_tests_name("program", plain, NULL, NULL);
 
-	rc += cmocka_run_group_tests_name("program_sqlite", sqlite, NULL, NULL);
-	if (testdb_pg_url() == NULL) {
-		printf("[  SKIPPED ] program_postgresql: ATTEST_TEST_PG is not set\n");
-		return rc;
-	}
-	return rc + cmocka_run_group_tests_name("program_postgresql", pg, NULL, NULL);
+	return rc + TESTDB_RUN("program", sqlite, pg);
 }

@@ -18,12 +18,6 @@
 enum { AGENT_A = 1, AGENT_B = 2, COORD = 3, NONAME = 4, E_A = 1, E_B = 2, E_N = 3,
        E_OTHER = 4, PROG = 1, PROG2 = 2 };
 
-struct fx {
-	struct testdb t;
-	struct db *db;		/* t.db, borrowed */
-	struct arena *a;
-};
-
 static const char SEED[] =
 	TESTDB_PLATFORM_SQL
 	"INSERT INTO app_user (platform_id, sub, name, given_name, family_name, created_at,"
@@ -35,30 +29,8 @@ static const char SEED[] =
 	"INSERT INTO enrolment (program_id, user_id, started_at) VALUES"
 	" (1, 1, 1), (1, 2, 1), (1, 4, 1), (2, 1, 1);";
 
-static int setup(void **state, int pg)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_int_equal(testdb_open(&f->t, "progress", pg), 0);
-	f->db = f->t.db;
-	assert_int_equal(db_exec(f->db, SEED), AT_OK);
-	f->a = arena_new();
-	*state = f;
-	return 0;
-}
-
-static int setup_sqlite(void **state) { return setup(state, 0); }
-static int setup_pg(void **state) { return setup(state, 1); }
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	arena_free(f->a);
-	testdb_close(&f->t);
-	free(f);
-	return 0;
-}
+static int setup_sqlite(void **state) { return testdb_fx_setup(state, "progress", false, SEED); }
+static int setup_pg(void **state) { return testdb_fx_setup(state, "progress", true, SEED); }
 
 static void test_days(void **state)
 {
@@ -87,7 +59,7 @@ static void test_days(void **state)
 
 static void test_reports_append(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct progress_line *l;
 	size_t n;
@@ -132,7 +104,7 @@ static void test_reports_append(void **state)
 
 static void test_notes_format(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct progress_line *l;
 	size_t n;
@@ -195,8 +167,8 @@ static void test_notes_format(void **state)
 	assert_int_equal(count, 5);
 }
 
-#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
-#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
+#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, testdb_fx_teardown)
+#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, testdb_fx_teardown)
 
 int main(void)
 {
@@ -206,11 +178,5 @@ int main(void)
 	const struct CMUnitTest pg[] = {
 		PG(test_reports_append), PG(test_notes_format),
 	};
-	int rc = cmocka_run_group_tests_name("progress_sqlite", sqlite, NULL, NULL);
-
-	if (testdb_pg_url() == NULL) {
-		printf("[  SKIPPED ] progress_postgresql: ATTEST_TEST_PG is not set\n");
-		return rc;
-	}
-	return rc + cmocka_run_group_tests_name("progress_postgresql", pg, NULL, NULL);
+	return TESTDB_RUN("progress", sqlite, pg);
 }

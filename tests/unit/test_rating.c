@@ -15,12 +15,6 @@
 #include "core/rating.h"
 #include "tests/unit/support/testdb.h"
 
-struct fx {
-	struct testdb t;
-	struct db *db;		/* t.db, borrowed */
-	struct arena *a;
-};
-
 /* Scale 0..3 (2 and 3 proficient); competencies 1 and 10..29; learner 1, raters 2, 3, 4. */
 static const char SEED[] =
 	"INSERT INTO platform (id, issuer, client_id, auth_endpoint, jwks_uri, created_at)"
@@ -46,38 +40,25 @@ static const char SEED[] =
 	" VALUES (1, 1, 'note', 1, 1, 1), (2, 1, 'link', 1, 1, NULL), (3, 1, 'link', 1, 1, NULL);"
 	"INSERT INTO evidence_competency (evidence_id, competency_id) VALUES (2, 1);";
 
-static int setup(void **state, int pg)
+static int setup(void **state, bool pg)
 {
-	struct fx *f = calloc(1, sizeof(*f));
+	struct testdb_fx *f;
 	char sql[256];
 
-	assert_int_equal(testdb_open(&f->t, "rating", pg), 0);
-	f->db = f->t.db;
-	assert_int_equal(db_exec(f->db, SEED), AT_OK);
+	testdb_fx_setup(state, "rating", pg, SEED);
+	f = *state;
 	for (int c = 10; c < 30; c++) {
 		snprintf(sql, sizeof(sql), "INSERT INTO competency (id, framework_id, idnumber,"
 			 " shortname) VALUES (%d, 1, 'c%d', 'C%d')", c, c, c);
 		assert_int_equal(db_exec(f->db, sql), AT_OK);
 	}
-	f->a = arena_new();
-	*state = f;
 	return 0;
 }
 
-static int setup_sqlite(void **state) { return setup(state, 0); }
-static int setup_pg(void **state) { return setup(state, 1); }
+static int setup_sqlite(void **state) { return setup(state, false); }
+static int setup_pg(void **state) { return setup(state, true); }
 
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	arena_free(f->a);
-	testdb_close(&f->t);
-	free(f);
-	return 0;
-}
-
-static enum at_rc record(struct fx *f, int64_t comp, const char *role, int64_t value,
+static enum at_rc record(struct testdb_fx *f, int64_t comp, const char *role, int64_t value,
 			 int64_t now, struct at_err *err)
 {
 	static const struct { const char *role; int64_t rater; } raters[] = {
@@ -146,7 +127,7 @@ static const struct rec_case rec_cases[] = {
 
 static void test_reconcile(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	static const enum rating_policy pol[] = { RATING_ASSESSOR_WINS, RATING_MINIMUM,
 						  RATING_MEAN, RATING_AGREE_WITHIN_ONE };
 	struct at_err err = { "" };
@@ -178,7 +159,7 @@ static void test_reconcile(void **state)
 
 static void test_record_checks(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct rating_row *rows;
 	size_t n;
@@ -237,7 +218,7 @@ static void test_record_checks(void **state)
 
 static void test_scale_parse(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct rating_scale s;
 	static const char *const bad[] = {
@@ -258,8 +239,8 @@ static void test_scale_parse(void **state)
 	assert_int_equal(s.framework_id, 1);
 }
 
-#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
-#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
+#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, testdb_fx_teardown)
+#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, testdb_fx_teardown)
 
 int main(void)
 {
@@ -269,11 +250,5 @@ int main(void)
 	const struct CMUnitTest pg[] = {
 		PG(test_reconcile), PG(test_record_checks), PG(test_scale_parse),
 	};
-	int rc = cmocka_run_group_tests_name("rating_sqlite", sqlite, NULL, NULL);
-
-	if (testdb_pg_url() == NULL) {
-		printf("[  SKIPPED ] rating_postgresql: ATTEST_TEST_PG is not set\n");
-		return rc;
-	}
-	return rc + cmocka_run_group_tests_name("rating_postgresql", pg, NULL, NULL);
+	return TESTDB_RUN("rating", sqlite, pg);
 }

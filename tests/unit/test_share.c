@@ -16,12 +16,6 @@
 
 enum { PLATFORM = 1, EV_FILE = 1, EV_LINK = 2, EV_FILE2 = 3, EV_NOTE = 4 };
 
-struct fx {
-	struct testdb t;
-	struct db *db;		/* t.db, borrowed */
-	struct arena *a;
-};
-
 static const char SEED[] =
 	TESTDB_PLATFORM_SQL
 	"INSERT INTO app_user (platform_id, sub, name, created_at, updated_at) VALUES"
@@ -33,32 +27,10 @@ static const char SEED[] =
 	" (1, 'file', 'bb', 4, 'application/pdf', 'b.pdf', '', 1, 1),"
 	" (1, 'note', '', 0, '', '', '', 1, 1);";
 
-static int setup(void **state, int pg)
-{
-	struct fx *f = calloc(1, sizeof(*f));
+static int setup_sqlite(void **state) { return testdb_fx_setup(state, "share", false, SEED); }
+static int setup_pg(void **state) { return testdb_fx_setup(state, "share", true, SEED); }
 
-	assert_int_equal(testdb_open(&f->t, "share", pg), 0);
-	f->db = f->t.db;
-	assert_int_equal(db_exec(f->db, SEED), AT_OK);
-	f->a = arena_new();
-	*state = f;
-	return 0;
-}
-
-static int setup_sqlite(void **state) { return setup(state, 0); }
-static int setup_pg(void **state) { return setup(state, 1); }
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	arena_free(f->a);
-	testdb_close(&f->t);
-	free(f);
-	return 0;
-}
-
-static char *make(struct fx *f, int64_t evidence, int64_t platform, int64_t now)
+static char *make(struct testdb_fx *f, int64_t evidence, int64_t platform, int64_t now)
 {
 	struct at_err err = { "" };
 	char *tok = NULL;
@@ -71,7 +43,7 @@ static char *make(struct fx *f, int64_t evidence, int64_t platform, int64_t now)
 
 static void test_create_resolve(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct db_stmt *st = NULL;
 	struct share s;
 	bool row = false;
@@ -108,7 +80,7 @@ static void test_create_resolve(void **state)
 
 static void test_fresh_tokens(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct share s;
 	char *t1 = make(f, EV_FILE, PLATFORM, 1000);
 	char *t2 = make(f, EV_FILE, PLATFORM, 1000);
@@ -126,7 +98,7 @@ static void test_fresh_tokens(void **state)
 
 static void test_expired_unknown_malformed(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct share s;
 	char *tok = make(f, EV_FILE, PLATFORM, 1000);
 	char *forged = arena_strdup(f->a, tok);
@@ -154,7 +126,7 @@ static void test_expired_unknown_malformed(void **state)
 
 static void test_count_fetches(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct share s;
 	char *tok = make(f, EV_FILE, PLATFORM, 1000);
 	char *other = make(f, EV_FILE2, PLATFORM, 1000);
@@ -171,7 +143,7 @@ static void test_count_fetches(void **state)
 
 static void test_only_files(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	char *tok = (char *)"x";
 
@@ -193,7 +165,7 @@ static void test_only_files(void **state)
 
 static void test_revoke_purge(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct share s;
 	int64_t n = -1;
 	char *old = make(f, EV_FILE, PLATFORM, 1000);
@@ -219,7 +191,7 @@ static void test_revoke_purge(void **state)
 
 static void test_cascades(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct share s;
 	char *a, *b, *c;
 
@@ -241,8 +213,8 @@ static void test_cascades(void **state)
 	assert_int_equal(share_resolve(f->db, b, 1001, &s), AT_OK);
 }
 
-#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
-#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
+#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, testdb_fx_teardown)
+#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, testdb_fx_teardown)
 
 int main(void)
 {
@@ -256,11 +228,5 @@ int main(void)
 		PG(test_count_fetches), PG(test_only_files), PG(test_revoke_purge),
 		PG(test_cascades),
 	};
-	int rc = cmocka_run_group_tests_name("share_sqlite", sqlite, NULL, NULL);
-
-	if (testdb_pg_url() == NULL) {
-		printf("[  SKIPPED ] share_postgresql: ATTEST_TEST_PG is not set\n");
-		return rc;
-	}
-	return rc + cmocka_run_group_tests_name("share_postgresql", pg, NULL, NULL);
+	return TESTDB_RUN("share", sqlite, pg);
 }

@@ -18,35 +18,8 @@
 #include "core/sess.h"
 #include "tests/unit/support/testdb.h"
 
-struct fx {
-	struct testdb t;
-	struct db *db;		/* t.db, borrowed */
-	struct arena *a;
-};
-
-static int setup(void **state, int pg)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_int_equal(testdb_open(&f->t, "store", pg), 0);
-	f->db = f->t.db;
-	f->a = arena_new();
-	*state = f;
-	return 0;
-}
-
-static int setup_sqlite(void **state) { return setup(state, 0); }
-static int setup_pg(void **state) { return setup(state, 1); }
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	arena_free(f->a);
-	testdb_close(&f->t);
-	free(f);
-	return 0;
-}
+static int setup_sqlite(void **state) { return testdb_fx_setup(state, "store", false, NULL); }
+static int setup_pg(void **state) { return testdb_fx_setup(state, "store", true, NULL); }
 
 static int64_t add_platform(struct db *db, const char *iss, const char *cid)
 {
@@ -64,7 +37,7 @@ static int64_t add_platform(struct db *db, const char *iss, const char *cid)
 
 static void test_platform_keys(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct platform p;
 	int64_t a = add_platform(f->db, "https://canvas.instructure.com", "100");
 	int64_t b = add_platform(f->db, "https://canvas.instructure.com", "200");
@@ -97,7 +70,7 @@ static void test_platform_keys(void **state)
 
 static void test_deployments(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	int64_t p = add_platform(f->db, "https://lms.test", "c"), row = 0, n = 0;
 	const char *long_id = "9:d89e33ab0c1e4f2a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3"
 			      "c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1";
@@ -113,7 +86,7 @@ static void test_deployments(void **state)
 
 static void test_jwks_claim(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	int64_t p = add_platform(f->db, "https://lms.test", "c");
 
 	/* one fetch slot per interval, across all workers */
@@ -126,7 +99,7 @@ static void test_jwks_claim(void **state)
 
 static void test_state_once(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct oidc_state s, got;
 	int64_t p = add_platform(f->db, "https://lms.test", "c");
 
@@ -153,7 +126,7 @@ static void test_state_once(void **state)
 
 static void test_nonce_replay(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	int64_t p = add_platform(f->db, "https://lms.test", "c");
 	int64_t q = add_platform(f->db, "https://lms2.test", "c");
 
@@ -167,7 +140,7 @@ static void test_nonce_replay(void **state)
 
 static void test_identity_and_session(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	int64_t p = add_platform(f->db, "https://lms.test", "c"), n = 0;
 	struct user u, got;
 	struct context c;
@@ -221,7 +194,7 @@ static void test_identity_and_session(void **state)
 
 static void test_origins(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	int64_t p = add_platform(f->db, "https://lms.test", "c");
 	char *list = NULL;
 
@@ -240,8 +213,8 @@ static void test_origins(void **state)
 			    " https://school.instructure.com https://other-school.test");
 }
 
-#define BOTH(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
-#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
+#define BOTH(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, testdb_fx_teardown)
+#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, testdb_fx_teardown)
 
 int main(void)
 {
@@ -255,11 +228,5 @@ int main(void)
 		PG(test_state_once), PG(test_nonce_replay), PG(test_identity_and_session),
 		PG(test_origins),
 	};
-	int rc = cmocka_run_group_tests_name("store_sqlite", sqlite, NULL, NULL);
-
-	if (testdb_pg_url() == NULL) {
-		printf("[  SKIPPED ] store_postgresql: ATTEST_TEST_PG is not set\n");
-		return rc;
-	}
-	return rc + cmocka_run_group_tests_name("store_postgresql", pg, NULL, NULL);
+	return TESTDB_RUN("store", sqlite, pg);
 }

@@ -16,12 +16,6 @@
 
 enum { ZOE = 1, BOB = 2, TESS = 3, TOM = 4, LEE = 5, OTTO = 6 };
 
-struct fx {
-	struct testdb t;
-	struct db *db;
-	struct arena *a;
-};
-
 /* Course 1: learners Zoe, Bob and Lee (Lee's membership is inactive), assessors Tess and
  * Tom; course 2: learner Otto. Bob is assigned to Tom. */
 static const char SEED[] =
@@ -89,34 +83,12 @@ static const char SEED_WORK[] =
 	"INSERT INTO feedback_response (link_id, answers, score, created_at)"
 	" VALUES (1, '{}', 400, 5);";
 
-static int setup(void **state, int pg)
-{
-	struct fx *f = calloc(1, sizeof(*f));
-
-	assert_int_equal(testdb_open(&f->t, "worklist", pg), 0);
-	f->db = f->t.db;
-	assert_int_equal(db_exec(f->db, SEED), AT_OK);
-	f->a = arena_new();
-	*state = f;
-	return 0;
-}
-
-static int setup_sqlite(void **state) { return setup(state, 0); }
-static int setup_pg(void **state) { return setup(state, 1); }
-
-static int teardown(void **state)
-{
-	struct fx *f = *state;
-
-	arena_free(f->a);
-	testdb_close(&f->t);
-	free(f);
-	return 0;
-}
+static int setup_sqlite(void **state) { return testdb_fx_setup(state, "worklist", false, SEED); }
+static int setup_pg(void **state) { return testdb_fx_setup(state, "worklist", true, SEED); }
 
 static void test_who_and_order(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct worklist_row *v;
 	size_t n;
@@ -164,7 +136,7 @@ static void test_who_and_order(void **state)
 
 static void test_waiting(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct worklist_row *v, *zoe, *bob;
 	size_t n;
@@ -223,7 +195,7 @@ static void test_waiting(void **state)
 
 static void test_scales(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct worklist_scale *s;
 	size_t n;
@@ -252,7 +224,7 @@ static void test_scales(void **state)
 
 static void test_checklist(void **state)
 {
-	struct fx *f = *state;
+	struct testdb_fx *f = *state;
 	struct at_err err = { "" };
 	struct worklist_checklist c, *v;
 	size_t n;
@@ -296,8 +268,8 @@ static void test_checklist(void **state)
 	assert_int_equal(worklist_checklist(f->db, f->a, 2, &c, &err), AT_BADREQ);
 }
 
-#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, teardown)
-#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, teardown)
+#define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, testdb_fx_teardown)
+#define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, testdb_fx_teardown)
 
 int main(void)
 {
@@ -307,11 +279,5 @@ int main(void)
 	const struct CMUnitTest pg[] = {
 		PG(test_who_and_order), PG(test_waiting), PG(test_scales), PG(test_checklist),
 	};
-	int rc = cmocka_run_group_tests_name("worklist_sqlite", sqlite, NULL, NULL);
-
-	if (testdb_pg_url() == NULL) {
-		printf("[  SKIPPED ] worklist_postgresql: ATTEST_TEST_PG is not set\n");
-		return rc;
-	}
-	return rc + cmocka_run_group_tests_name("worklist_postgresql", pg, NULL, NULL);
+	return TESTDB_RUN("worklist", sqlite, pg);
 }

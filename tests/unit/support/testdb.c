@@ -121,3 +121,46 @@ int64_t testdb_count(struct db *db, const char *sql)
 	db_finalize(st);
 	return n;
 }
+
+int testdb_fx_setup(void **state, const char *tag, bool pg, const char *seed)
+{
+	struct testdb_fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	*state = f;
+	assert_int_equal(testdb_open(&f->t, tag, pg), 0);
+	f->db = f->t.db;
+	if (seed != NULL)
+		assert_int_equal(db_exec(f->db, seed), AT_OK);
+	f->a = arena_new();
+	return 0;
+}
+
+int testdb_fx_teardown(void **state)
+{
+	struct testdb_fx *f = *state;
+
+	if (f == NULL)
+		return 0;
+	arena_free(f->a);
+	testdb_close(&f->t);
+	free(f);
+	*state = NULL;
+	return 0;
+}
+
+int testdb_run_groups(const char *name, const struct CMUnitTest *sqlite, size_t n_sqlite,
+		      const struct CMUnitTest *pg, size_t n_pg)
+{
+	char group[96];
+	int rc;
+
+	snprintf(group, sizeof(group), "%s_sqlite", name);
+	rc = _cmocka_run_group_tests(group, sqlite, n_sqlite, NULL, NULL);
+	snprintf(group, sizeof(group), "%s_postgresql", name);
+	if (testdb_pg_url() == NULL) {
+		printf("[  SKIPPED ] %s: ATTEST_TEST_PG is not set\n", group);
+		return rc;
+	}
+	return rc + _cmocka_run_group_tests(group, pg, n_pg, NULL, NULL);
+}

@@ -7,7 +7,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "core/db.h"
+
+struct CMUnitTest;
 
 /* The platform row most fixtures start from; it gets id 1 in a fresh database. */
 #define TESTDB_PLATFORM_SQL \
@@ -41,5 +44,27 @@ void testdb_close(struct testdb *t);
 /* The first column of the first row of sql (a count), -1 when there is no row; a failing
  * query fails the test. */
 int64_t testdb_count(struct db *db, const char *sql);
+
+/* The fixture most database tests share: a fresh database and an arena for the code under
+ * test. */
+struct testdb_fx {
+	struct testdb t;
+	struct db *db;		/* t.db, borrowed */
+	struct arena *a;	/* owned: freed by testdb_fx_teardown() */
+};
+
+/* cmocka setup: *state = a new struct testdb_fx on a fresh database named after tag (see
+ * testdb_open()), seed (SQL, may be NULL) run on it. Any failure fails the test. 0. */
+int testdb_fx_setup(void **state, const char *tag, bool pg, const char *seed);
+
+/* cmocka teardown for testdb_fx_setup(): frees the arena, drops the database. 0. */
+int testdb_fx_teardown(void **state);
+
+/* Run sqlite as cmocka group "<name>_sqlite", then pg as "<name>_postgresql" unless
+ * ATTEST_TEST_PG is unset (then a SKIPPED line says so). The number of failed tests. */
+int testdb_run_groups(const char *name, const struct CMUnitTest *sqlite, size_t n_sqlite,
+		      const struct CMUnitTest *pg, size_t n_pg);
+#define TESTDB_RUN(name, sqlite, pg) \
+	testdb_run_groups(name, sqlite, NELEM(sqlite), pg, NELEM(pg))
 
 #endif
