@@ -11,29 +11,6 @@
 #include "fcgi/pages.h"
 #include "fcgi/session.h"
 
-#define DEFAULT_TTL_DAYS 14
-
-/* The form's "link_valid_days" in the program definition, or DEFAULT_TTL_DAYS. */
-static int64_t form_ttl_days(const struct program *p, const char *form)
-{
-	struct json_object *forms, *f, *v;
-
-	if (p->root == NULL || !json_object_object_get_ex(p->root, "feedback_forms", &forms) ||
-	    !json_object_is_type(forms, json_type_array))
-		return DEFAULT_TTL_DAYS;
-	for (size_t i = 0; i < json_object_array_length(forms); i++) {
-		f = json_object_array_get_idx(forms, i);
-		if (!json_object_object_get_ex(f, "key", &v) ||
-		    strcmp(json_object_get_string(v), form) != 0)
-			continue;
-		if (json_object_object_get_ex(f, "link_valid_days", &v) &&
-		    json_object_is_type(v, json_type_int) && json_object_get_int64(v) >= 1 &&
-		    json_object_get_int64(v) <= FEEDBACK_TTL_MAX / 86400)
-			return json_object_get_int64(v);
-	}
-	return DEFAULT_TTL_DAYS;
-}
-
 void api_feedback_link_create(struct req *r)
 {
 	struct json_object *b = api_body(r), *o;
@@ -72,7 +49,7 @@ void api_feedback_link_create(struct req *r)
 		return;
 	}
 	if (ttl_days == 0)
-		ttl_days = form_ttl_days(p, form);
+		ttl_days = feedback_form_ttl_days(p, form);
 	rc = feedback_link_create(g_app.db, r->arena, enrolment_id, form, me, ttl_days * 86400,
 				  now, &token, &link_id, &err);
 	if (rc != AT_OK) {

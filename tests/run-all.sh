@@ -31,9 +31,10 @@ if [ "${SKIP_SANITIZE:-0}" != 1 ]; then
 	export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	stage "sanitizers: unit" tests/run-unit.sh build-san/tests
 	stage "sanitizers: integration" env ATTEST_BIN=bin-san/attest tests/run-integration.sh
-	stage "sanitizers: end-to-end launch and API" env ATTEST_BIN=bin-san/attest \
+	stage "sanitizers: end-to-end launch, API, pages and sync" env ATTEST_BIN=bin-san/attest \
 		node --test --test-concurrency=1 tests/e2e/launch.test.mjs tests/e2e/instances.test.mjs \
-		tests/e2e/api-a.test.mjs tests/e2e/api-b.test.mjs
+		tests/e2e/api-a.test.mjs tests/e2e/api-b.test.mjs tests/e2e/pages-*.test.mjs \
+		tests/e2e/sync-*.test.mjs
 	unset ASAN_OPTIONS UBSAN_OPTIONS
 fi
 if [ "${SKIP_VALGRIND:-0}" != 1 ]; then

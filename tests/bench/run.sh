@@ -184,8 +184,8 @@ mem_of() {
 		total=$((total + rss))
 		n=$((n + 1))
 	done
-	[ "$n" -gt 0 ] && printf '%-30s %d workers, %d KiB total, %d KiB each on average\n' \
-		"" "$n" "$total" $((total / n))
+	if [ "$n" -gt 0 ]; then printf '%-30s %d workers, %d KiB total, %d KiB each on average\n' \
+		"" "$n" "$total" $((total / n)); fi
 }
 echo "Worker memory after the run (from /proc; RSS counts shared library pages in each):"
 for f in "$svar"/run/attest-*.pid; do
