@@ -287,8 +287,17 @@ enum at_rc outbox_supersede_older(struct db *db, const char *order_key, int64_t 
 static const char SQL_REQUEUE[] =
 	"UPDATE outbox SET status = 'pending', attempts = 0, next_at_ms = ?2, lease_owner = '',"
 	" lease_until_ms = 0, updated_at = ?3"
-	" WHERE id = ?1 AND (status = 'parked' OR (status = 'pending' AND lease_until_ms <= ?2))";
+	" WHERE id = ?1 AND (status = 'parked' OR (status = 'pending' AND lease_until_ms <= ?2))"
+	" AND NOT EXISTS (SELECT 1 FROM outbox n WHERE n.order_key = outbox.order_key"
+	" AND n.id > outbox.id AND n.status IN ('pending', 'done'))";
 static const char SQL_STATUS[] = "SELECT status FROM outbox WHERE id = ?1";
+/* A parked item with a newer item of its key delivered or on its way is stale: retrying it
+ * would put an older value over a newer one in the LMS. */
+static const char SQL_SUPERSEDE_STALE[] =
+	"UPDATE outbox SET status = 'superseded', updated_at = ?2 WHERE id = ?1"
+	" AND status = 'parked' AND EXISTS (SELECT 1 FROM outbox n"
+	" WHERE n.order_key = outbox.order_key AND n.id > outbox.id"
+	" AND n.status IN ('pending', 'done'))";
 
 enum at_rc outbox_requeue(struct db *db, int64_t id, int64_t now_ms)
 {
@@ -303,6 +312,16 @@ enum at_rc outbox_requeue(struct db *db, int64_t id, int64_t now_ms)
 	db_bind_i64(st, 3, now_ms / 1000);
 	rc = db_run(st);
 	if (rc != AT_OK || db_changes(st) == 1)
+		goto out;
+	db_finalize(st);
+	st = NULL;
+	rc = db_prepare(db, SQL_SUPERSEDE_STALE, &st);
+	if (rc != AT_OK)
+		goto out;
+	db_bind_i64(st, 1, id);
+	db_bind_i64(st, 2, now_ms / 1000);
+	rc = db_run(st);
+	if (rc != AT_OK)
 		goto out;
 	db_finalize(st);
 	st = NULL;

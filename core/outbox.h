@@ -62,7 +62,9 @@ enum at_rc outbox_supersede_older(struct db *db, const char *order_key, int64_t 
 				  int64_t now_ms);
 
 /* An admin's retry: a parked (or pending) item becomes due now with its attempts reset.
- * AT_NOTFOUND if there is no such item, AT_CONFLICT if it is done or superseded. */
+ * AT_NOTFOUND if there is no such item, AT_CONFLICT if it is done or superseded — or stale:
+ * a parked item with a newer item of its order_key pending or done is marked superseded
+ * instead (its older value must never land over the newer one). */
 enum at_rc outbox_requeue(struct db *db, int64_t id, int64_t now_ms);
 
 /* Counts per platform (platform_id 0: all): pending, failing (pending with attempts > 0),

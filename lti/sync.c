@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/outbox.h"
 #include "core/platform.h"
+#include "core/share.h"
 #include "core/token.h"
 #include "lti/lms.h"
 #include "lti/lti_svc.h"
@@ -228,6 +229,18 @@ static void nap(int64_t ms, volatile sig_atomic_t *stop)
 	}
 }
 
+/* Evidence capability links past their expiry are deleted once an hour, when idle. */
+static void purge_shares(struct db *db, int64_t *last)
+{
+	int64_t now = (int64_t)time(NULL), n = 0;
+
+	if (now - *last < 3600)
+		return;
+	*last = now;
+	if (share_purge(db, now, &n) == AT_OK && n > 0)
+		log_msg(LOG_INFO, NULL, "op=share_purge expired=%" PRId64, n);
+}
+
 enum at_rc sync_run(struct db *db, const struct sync_opts *o, volatile sig_atomic_t *stop,
 		    struct sync_stats *st)
 {
@@ -238,6 +251,7 @@ enum at_rc sync_run(struct db *db, const struct sync_opts *o, volatile sig_atomi
 	const char *owner = o->owner;
 	enum at_rc rc = AT_OK;
 	int db_errors = 0;
+	int64_t last_purge = 0;
 
 	memset(st, 0, sizeof(*st));
 	if (owner == NULL) {
@@ -266,6 +280,7 @@ enum at_rc sync_run(struct db *db, const struct sync_opts *o, volatile sig_atomi
 		if (n == 0) {
 			if (o->once)
 				break;
+			purge_shares(db, &last_purge);
 			nap(o->idle_ms, stop);
 		}
 	}

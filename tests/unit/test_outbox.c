@@ -187,6 +187,36 @@ static void test_supersede(void **state)
 	assert_int_equal(it[0].id, c);
 }
 
+/* An admin retrying an old parked item must not put its older value over a newer one of
+ * the same key: the stale item is marked superseded instead. */
+static void test_requeue_stale(void **state)
+{
+	struct testdb_fx *f = *state;
+	int64_t a = enq(f, "K", "old", 1000), b, c;
+	struct outbox_item *it, one;
+
+	assert_int_equal(claim(f, "w", 1000, 60000, 10, &it), 1);
+	assert_int_equal(outbox_park(f->db, a, "w", 400, "bad", 1001), AT_OK);
+	/* a newer item of the key is pending: the old one is stale */
+	b = enq(f, "K", "new", 2000);
+	assert_int_equal(outbox_requeue(f->db, a, 3000), AT_CONFLICT);
+	assert_int_equal(outbox_get(f->db, f->a, a, &one), AT_OK);
+	assert_int_equal(one.status, OUTBOX_SUPERSEDED);
+	assert_int_equal(claim(f, "w", 3000, 60000, 10, &it), 1);
+	assert_int_equal(it[0].id, b);
+	/* delivered newer items count too; a parked newer item does not make it stale */
+	assert_int_equal(outbox_done(f->db, b, "w", 200, 3001), AT_OK);
+	c = enq(f, "L", "l1", 4000);
+	assert_int_equal(claim(f, "w", 4000, 60000, 10, &it), 1);
+	assert_int_equal(outbox_park(f->db, c, "w", 400, "bad", 4001), AT_OK);
+	enq(f, "L", "l2", 4002);
+	assert_int_equal(claim(f, "w", 4002, 60000, 10, &it), 1);
+	assert_int_equal(outbox_park(f->db, it[0].id, "w", 400, "bad", 4003), AT_OK);
+	assert_int_equal(outbox_requeue(f->db, c, 5000), AT_OK);
+	assert_int_equal(outbox_get(f->db, f->a, c, &one), AT_OK);
+	assert_int_equal(one.status, OUTBOX_PENDING);
+}
+
 static void test_backoff(void **state)
 {
 	(void)state;
@@ -307,12 +337,14 @@ int main(void)
 {
 	const struct CMUnitTest sqlite[] = {
 		SQ(test_enqueue_idempotent), SQ(test_order_per_key), SQ(test_lease_takeover),
-		SQ(test_park_requeue_counts), SQ(test_supersede), SQ(test_backoff),
+		SQ(test_park_requeue_counts), SQ(test_supersede), SQ(test_requeue_stale),
+		SQ(test_backoff),
 		SQ(test_concurrent_workers),
 	};
 	const struct CMUnitTest pg[] = {
 		PG(test_enqueue_idempotent), PG(test_order_per_key), PG(test_lease_takeover),
-		PG(test_park_requeue_counts), PG(test_supersede), PG(test_concurrent_workers),
+		PG(test_park_requeue_counts), PG(test_supersede), PG(test_requeue_stale),
+		PG(test_concurrent_workers),
 	};
 	return TESTDB_RUN("outbox", sqlite, pg);
 }
