@@ -32,6 +32,12 @@ static const char SQL_OBS[] =
 	" JOIN app_user u ON u.id = o.assessor_id"
 	" WHERE o.enrolment_id = ?1 AND o.status = 'submitted'"
 	" ORDER BY o.observed_at, o.id";
+static const char SQL_OFFERS[] =
+	"SELECT p.id, p.key, p.title FROM program p WHERE EXISTS (SELECT 1 FROM placement pl"
+	" WHERE pl.context_id = ?1 AND pl.program_id = p.id) ORDER BY LOWER(p.title), p.id";
+static const char SQL_OFFERED[] =
+	"SELECT p.id FROM program p WHERE p.key = ?1 AND EXISTS (SELECT 1 FROM placement pl"
+	" WHERE pl.context_id = ?2 AND pl.program_id = p.id)";
 static const char SQL_DECISIONS[] =
 	"SELECT id FROM decision WHERE enrolment_id = ?1 ORDER BY id";
 static const char SQL_ITEM_COMPS[] =
@@ -227,6 +233,46 @@ static enum at_rc list(struct db *db, struct arena *a, const char *sql, int64_t 
 	db_finalize(st);
 	*out = v;
 	return rc;
+}
+
+static enum at_rc read_offer(struct db_stmt *st, struct arena *a, void *elem, void *ud)
+{
+	struct enrolment_offer *o = elem;
+
+	(void)ud;
+	o->id = db_col_i64(st, 0);
+	o->key = arena_strdup(a, db_col_text(st, 1));
+	o->title = arena_strdup(a, db_col_text(st, 2));
+	return AT_OK;
+}
+
+enum at_rc enrolment_offers(struct db *db, struct arena *a, int64_t context_id,
+			    struct enrolment_offer **out, size_t *n)
+{
+	struct db_stmt *st = NULL;
+	void *v = NULL;
+	enum at_rc rc = db_prepare(db, SQL_OFFERS, &st);
+
+	*n = 0;
+	if (rc == AT_OK) {
+		db_bind_i64(st, 1, context_id);
+		rc = db_rows(st, a, sizeof(**out), read_offer, NULL, &v, n);
+	}
+	db_finalize(st);
+	*out = v;
+	return rc;
+}
+
+bool enrolment_offered(struct db *db, const char *program_key, int64_t context_id)
+{
+	int64_t id = 0;
+	bool found = false;
+
+	if (program_key == NULL || context_id <= 0)
+		return false;
+	if (one_i64(db, SQL_OFFERED, 0, program_key, context_id, true, &id, &found) != AT_OK)
+		return false;
+	return found;
 }
 
 enum at_rc enrolment_list_learner(struct db *db, struct arena *a, int64_t user_id,

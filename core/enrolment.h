@@ -45,6 +45,21 @@ enum at_rc enrolment_create_at(struct db *db, const char *program_key, int64_t u
 			       int64_t context_id, int64_t actor_id, int64_t now,
 			       int64_t started_at, int64_t *id, struct at_err *err);
 
+/* A program offered to the learners of a course: placed there by deep linking (the program
+ * itself or one of its checklists, table placement). Learners may enrol themselves only in
+ * these; an assessor or admin of the course may enrol anyone in any program. */
+struct enrolment_offer {
+	int64_t id;
+	const char *key, *title;
+};
+
+/* The programs placed in context_id, by title then id, each once. *out from a. */
+enum at_rc enrolment_offers(struct db *db, struct arena *a, int64_t context_id,
+			    struct enrolment_offer **out, size_t *n);
+
+/* Is program_key placed in context_id? false on a storage error too (refuse when unsure). */
+bool enrolment_offered(struct db *db, const char *program_key, int64_t context_id);
+
 /* One enrolment, strings from a. AT_NOTFOUND. */
 enum at_rc enrolment_get(struct db *db, struct arena *a, int64_t id, struct enrolment *out);
 

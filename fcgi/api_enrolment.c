@@ -157,6 +157,12 @@ static void enrolments_create(struct req *r)
 		api_error(r, 400, "bad_request", NULL, "the session has no course to enrol in");
 		return;
 	}
+	if (!is_manager_role(r) && !enrolment_offered(g_app.db, program, ctx)) {
+		/* a learner enrols themself only in a program placed in the course */
+		api_error(r, 403, "forbidden", "program",
+			  "this program is not offered in this course");
+		return;
+	}
 	rc = enrolment_create_at(g_app.db, program, learner, ctx, r->sess->s.user_id, now,
 				 started_at, &id, &err);
 	if (rc == AT_NOTFOUND) {

@@ -10,7 +10,8 @@
  *        evidence.js posts to /api/v1/evidence), add links and notes, see the reviews.
  *   GET  /app/enrolments/{id}/record        the record of learning, printable (CSV: the API).
  *   GET  /app/enrolments/{id}/certificate   printable, only when a decision certifies.
- *   POST /app/enrolments                    enrol yourself in a program.
+ *   POST /app/enrolments                    enrol yourself in a program placed in the
+ *        course by deep linking (the only ones the form offers; others are refused, 403).
  *   POST /app/enrolments/{id}/progress      the day's progress report.
  *   POST /app/enrolments/{id}/evidence      a link or a note as evidence.
  *   POST /app/enrolments/{id}/self-evaluation  start (or continue) a self-evaluation; it is
@@ -907,32 +908,39 @@ static const char *enrolment_url(struct req *r, int64_t id, const char *tail)
 
 /* ------------------------------------------------------------------ My programs */
 
-struct join {
-	struct json_object *list;
-	const struct enrolment *ens;
-	size_t n;
-};
-
-static void join_row(const struct program_row *row, void *ud)
+/* The programs placed in the session's course (deep linking) that the learner is not in
+ * yet: what "Join a program" offers. */
+static enum at_rc join_list(struct req *r, const struct enrolment *ens, size_t n,
+			    struct json_object **out)
 {
-	struct join *j = ud;
-	struct json_object *x;
+	struct enrolment_offer *offers = NULL;
+	size_t noffers = 0;
+	enum at_rc rc = AT_OK;
 
-	for (size_t i = 0; i < j->n; i++)
-		if (j->ens[i].program_id == row->id)
-			return;
-	x = json_object_new_object();
-	put_str(x, "key", row->key);
-	put_str(x, "title", row->title);
-	json_object_array_add(j->list, x);
+	*out = json_object_new_array();
+	if (r->sess->s.context_id > 0)
+		rc = enrolment_offers(g_app.db, r->arena, r->sess->s.context_id, &offers, &noffers);
+	for (size_t k = 0; rc == AT_OK && k < noffers; k++) {
+		struct json_object *x;
+		bool in = false;
+
+		for (size_t i = 0; i < n; i++)
+			in = in || ens[i].program_id == offers[k].id;
+		if (in)
+			continue;
+		x = json_object_new_object();
+		put_str(x, "key", offers[k].key);
+		put_str(x, "title", offers[k].title);
+		json_object_array_add(*out, x);
+	}
+	return rc;
 }
 
 static void home(struct req *r, int status, const char *err_field, const char *err_msg)
 {
 	struct enrolment *ens = NULL;
 	size_t n = 0;
-	struct json_object *d, *list;
-	struct join j;
+	struct json_object *d, *list, *join;
 	struct user u;
 	enum at_rc rc;
 
@@ -965,16 +973,12 @@ static void home(struct req *r, int status, const char *err_field, const char *e
 	put_bool(d, "has_enrolments", n > 0);
 	put_str(d, "name", u.given_name && *u.given_name ? u.given_name :
 		u.name && *u.name ? u.name : "");
-	j.list = json_object_new_array();
-	j.ens = ens;
-	j.n = n;
-	if (program_each(g_app.db, join_row, &j) != AT_OK) {
-		json_object_put(j.list);
-		j.list = json_object_new_array();
+	if (join_list(r, ens, n, &join) != AT_OK) {
+		json_object_put(join);
+		join = json_object_new_array();
 	}
-	put_bool(d, "can_join", json_object_array_length(j.list) > 0 &&
-		 r->sess->s.context_id > 0);
-	put(d, "programs", j.list);
+	put_bool(d, "can_join", json_object_array_length(join) > 0);
+	put(d, "programs", join);
 	if (err_field != NULL)	/* the layout's alert line: the form may be gone */
 		put_str(d, "error", err_msg);
 	put_saved(r, d);
@@ -1000,6 +1004,12 @@ void page_learner_enrol(struct req *r)
 	}
 	if (r->sess->s.context_id <= 0) {
 		home(r, 400, "program", "Launch Attest from a course to join a program.");
+		return;
+	}
+	/* only a program placed in this course (the form offers no other; the server checks) */
+	if (!enrolment_offered(g_app.db, program, r->sess->s.context_id)) {
+		home(r, 403, "program", "This program is not offered in this course. Choose one "
+		     "from the list.");
 		return;
 	}
 	rc = enrolment_create(g_app.db, program, me, r->sess->s.context_id, me, api_now(), &id,

@@ -10,6 +10,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Platform } from '../platform/platform.mjs';
 import { Stack } from './stack.mjs';
+import { deepLink } from './sync-helpers.mjs';
 
 const PROGRAM = 'call-certification';
 const HOSTILE = '=HYPERLINK("http://x.test","y"), "Jr"';
@@ -142,8 +143,13 @@ describe('api block A: programs, enrolments, decisions, notes, reports', () => {
     assert.equal(form.status, 415);
   });
 
-  test('enrol: a learner enrols themself, but nobody else', async () => {
+  test('enrol: a learner enrols themself, only in a program placed in the course, and nobody else', async () => {
     assertError(await as('l1', 'POST', '/api/v1/enrolments', { program: PROGRAM, learner_id: s.l2.id }), 403, 'learner_id');
+    // not placed in course 21 yet: refused; the instructor places it by deep linking
+    assertError(await as('l2', 'POST', '/api/v1/enrolments', { program: PROGRAM }), 403, 'program');
+    assertError(await as('l2', 'POST', '/api/v1/enrolments', { program: 'nope' }), 403, 'program');
+    await deepLink(moodle, stack, { courseId: '21', choose: [/ESP agent call certification/], user: { sub: 'a-t1', name: 'User a-t1' }, context: { title: 'Course 21' } });
+    assertError(await as('l2', 'POST', '/api/v1/enrolments', { program: 'level-two-trainer' }), 403, 'program');
     const r = await as('l2', 'POST', '/api/v1/enrolments', { program: PROGRAM });
     assert.equal(r.status, 201, r.text);
     assert.equal(r.json.learner.id, s.l2.id);

@@ -16,6 +16,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Platform } from '../platform/platform.mjs';
 import { Stack, ROOT } from './stack.mjs';
+import { deepLink } from './sync-helpers.mjs';
 import { Api, ok, show, sql, answersForScore, programDefinition } from './api-client.mjs';
 
 const PDF = fs.readFileSync(path.join(ROOT, 'tests', 'fixtures', 'evidence', 'report.pdf'));
@@ -133,6 +134,9 @@ describe('authorization matrix and audit tamper', () => {
     f.userA = u.learnerA.userId;
     f.enrolA = ok(await u.instr1.post('/api/v1/enrolments', { program: 'call-certification', learner_id: f.userA }), 201, 'enrol A').id;
     f.enrolA_L2 = ok(await u.instr1.post('/api/v1/enrolments', { program: 'level-two-trainer', learner_id: f.userA }), 201, 'enrol A L2').id;
+    // a learner joins only a program placed in the course (deep linking by the instructor)
+    ok(await u.learnerB.post('/api/v1/enrolments', { program: 'call-certification' }), 403, 'B self-enrols in a program not placed');
+    await deepLink(moodle, stack, { courseId: c1.id, context: c1, choose: [/ESP agent call certification/, /Level Two trainer pathway/], user: { sub: 'az-i1', name: 'Ines One' } });
     f.enrolB = ok(await u.learnerB.post('/api/v1/enrolments', { program: 'call-certification' }), 201, 'B self-enrols').id;
     ok(await u.instr2.post('/api/v1/enrolments', { program: 'call-certification', learner_id: u.learnerC.userId }), 201, 'enrol C in course 2');
     ok(await u.learnerA.post(`/api/v1/enrolments/${f.enrolA}/progress`, { text: 'Alice reports' }), 201, 'A reports');

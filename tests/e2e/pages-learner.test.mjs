@@ -21,6 +21,7 @@ import { Stack } from './stack.mjs';
 import { HOSTILE_NAME, COURSE_TITLE, PAGE } from './helpers.mjs';
 import { openInLms, shot, checkA11y, VIEWPORTS } from './pages.mjs';
 import { Api, ok, answersForScore, programDefinition } from './api-client.mjs';
+import { deepLink } from './sync-helpers.mjs';
 
 const CALL = programDefinition('call-certification');
 const L2 = programDefinition('level-two-trainer');
@@ -95,6 +96,9 @@ describe('learner pages in the LMS iframe (third-party cookies blocked)', () => 
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'attest-learner-'));
     coord = await Api.launch(moodle, base, { role: 'instructor', user: { sub: 'lp-cora', name: 'Cora Coordinator' }, courseId: course.id, context: course });
     other = await Api.launch(moodle, base, { role: 'learner', user: { sub: 'lp-olly', name: 'Olly Other' }, courseId: course.id, context: course });
+    // the coordinator places the call certification in the course (deep linking); the Level
+    // Two pathway is placed later, in the join test
+    await deepLink(moodle, stack, { courseId: course.id, context: course, choose: [/ESP agent call certification/], user: { sub: 'lp-cora', name: 'Cora Coordinator' } });
   });
 
   after(async () => {
@@ -153,13 +157,23 @@ describe('learner pages in the LMS iframe (third-party cookies blocked)', () => 
     assert.doesNotMatch(t, /Learners seen/i);
     assert.match(t, /not enrolled/i);
     await assertEscaped(f, 'home (empty)');
+    // the form offers only the programs placed in this course; the server refuses any other
+    assert.deepEqual(await f.locator('#join-program option').evaluateAll((os) => os.map((o) => o.value)), ['call-certification']);
+    const notPlaced = await fetch(`${base}/app/enrolments`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ s: lena.token, csrf: lena.api.csrf, program: 'level-two-trainer' }) });
+    assert.equal(notPlaced.status, 403, 'joining a program not placed in the course is refused');
+    assert.match(await notPlaced.text(), /not offered in this course/);
+    ok(await lena.api.post('/api/v1/enrolments', { program: 'level-two-trainer' }), 403, 'the API refuses it too');
     // join the call certification through the page form
     await f.selectOption('#join-program', 'call-certification');
     await Promise.all([f.waitForNavigation({ waitUntil: 'load' }), f.click('text=Join this program')]);
     assert.match(f.url(), /\/app\/enrolments\/\d+\?s=/);
     ids.call = Number(f.url().match(/enrolments\/(\d+)/)[1]);
     assert.match(await text(f), /You are enrolled/);
-    // and the Level Two pathway
+    // and the Level Two pathway, once placed in the course
+    f = await go('/app');
+    assert.equal(await f.locator('#join-program').count(), 0, 'nothing else is offered yet');
+    await deepLink(moodle, stack, { courseId: course.id, context: course, choose: [/Level Two trainer pathway/], user: { sub: 'lp-cora', name: 'Cora Coordinator' } });
     f = await go('/app');
     await f.selectOption('#join-program', 'level-two-trainer');
     await Promise.all([f.waitForNavigation({ waitUntil: 'load' }), f.click('text=Join this program')]);

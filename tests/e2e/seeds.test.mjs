@@ -26,6 +26,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Platform } from '../platform/platform.mjs';
 import { Stack, ROOT } from './stack.mjs';
+import { deepLink } from './sync-helpers.mjs';
 import {
   Api, ok, badField, show, sql, answerFeedbackForm, answersForScore, scoreChecklist, programDefinition,
   hundredths, dayOf, dayStr, bizAdd, bizBetween, bizStartFor,
@@ -82,6 +83,8 @@ for (const db of DBS) {
         coord = await launch('instructor', 'cc-coord', 'Cora Coordinator', course);
         certifier = await launch('instructor', 'cc-cert', 'Cedric Certifier', course);
         for (const [k, p] of Object.entries(PLAN)) agents[k] = { ...p, api: await launch('learner', `cc-${k}`, p.name, course) };
+        // the coordinator places the program in the course (deep linking): agents may join it
+        await deepLink(moodle, stack, { courseId: course.id, context: course, choose: [/ESP agent call certification/], user: { sub: 'cc-coord', name: 'Cora Coordinator', given_name: 'Cora', family_name: 'Coordinator' } });
       });
 
       test('the seed program is served as imported: the scorecard matches examples/programs/call-certification.json', async () => {
@@ -431,6 +434,10 @@ for (const db of DBS) {
         coord = await launch('instructor', 'l2-kri', 'Kim Coordinator', module1);
         leadAsLearner = await launch('learner', 'l2-lead', 'Lena Lead', staff);
         lead = await launch('instructor', 'l2-lead', 'Lena Lead', module1);
+        // KRI places the pathway in both courses (deep linking): trainees and the Lead may join it
+        for (const c of [staff, module1]) {
+          await deepLink(moodle, stack, { courseId: c.id, context: c, choose: [/Level Two trainer pathway/], user: { sub: 'l2-kri', name: 'Kim Coordinator', given_name: 'Kim', family_name: 'Coordinator' } });
+        }
         for (const [k, t] of Object.entries(T)) {
           t.api = await launch('learner', `l2-${k}`, t.name, module1);
           t.enrolment = ok(await t.api.post('/api/v1/enrolments', { program: 'level-two-trainer' }), 201, `${k} self-enrols`).id;

@@ -32,8 +32,8 @@ export async function launchApi(p, stack, { role = 'learner', user, courseId, li
  * match `choose` (regexps), post it, hand the signed response to the platform's return URL.
  * Returns {picker, items (offered [{value,title}]), response (the platform's verdict entry)}.
  */
-export async function deepLink(p, stack, { courseId, choose, user = { sub: 'dl-teacher', name: 'Dee Linker' }, deepLinking } = {}) {
-  const res = await p.launch({ role: 'instructor', messageType: 'LtiDeepLinkingRequest', courseId, user, storageTarget: false, deepLinking });
+export async function deepLink(p, stack, { courseId, choose, user = { sub: 'dl-teacher', name: 'Dee Linker' }, deepLinking, context } = {}) {
+  const res = await p.launch({ role: 'instructor', messageType: 'LtiDeepLinkingRequest', courseId, user, storageTarget: false, deepLinking, ...(context ? { context } : {}) });
   assert.equal(res.status, 303, `deep linking launch answered ${res.status}: ${htmlText(res.body || '').slice(0, 300)}`);
   const url = new URL(res.location);
   assert.equal(url.pathname, '/lti/deeplink');
