@@ -68,9 +68,11 @@ static const struct key keys[] = {
 	  "directory of evidence files, stored by SHA-256 as ab/cd/<sha256>" },
 	{ "evidence_types", CFG_STR, 0, 0,
 	  "image/jpeg image/png image/webp image/heic video/mp4 video/quicktime video/webm "
-	  "application/pdf text/plain "
+	  "application/pdf text/plain text/csv "
 	  "application/vnd.openxmlformats-officedocument.wordprocessingml.document "
-	  "application/vnd.oasis.opendocument.text", S(evidence_types),
+	  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet "
+	  "application/vnd.oasis.opendocument.text "
+	  "application/vnd.oasis.opendocument.spreadsheet", S(evidence_types),
 	  "media types accepted as evidence files, space separated, checked on the content "
 	  "(libmagic), never on the file name" },
 };

@@ -154,6 +154,7 @@ static const char *flash_of(struct req *r)
 		{ "overridden", "The decision is overridden; the justification is on record." },
 		{ "evaluated", "The rule was evaluated: its proposal waits for confirmation." },
 		{ "pending", "The rule was evaluated: not enough results yet, nothing to decide." },
+		{ "granted", "The certification held already is recorded, with its justification." },
 	};
 	const char *d = req_param(r, "done");
 
@@ -652,6 +653,7 @@ struct learner_form {
 	int64_t decision_id;
 	const char *feedback_url;	/* a link just made: shown once */
 	const char *feedback_form;
+	const char *grant_outcome, *grant_justification;
 };
 
 static const char *outcome_label(const char *o)
@@ -733,6 +735,34 @@ static struct json_object *decision_json(struct req *r, const struct decision *d
 		json_object_put(basis);
 	}
 	return o;
+}
+
+/* The certifications a coordinator may record as held already: the tiers, or pass. */
+static struct json_object *grants_json(const struct program *p, const char *sel)
+{
+	struct json_object *list = json_object_new_array();
+
+	for (size_t i = 0; i < (p->n_tiers > 0 ? p->n_tiers : 1); i++) {
+		struct json_object *x = json_object_new_object();
+		const char *key = p->n_tiers > 0 ? p->tiers[i].key : "pass";
+		const char *label = p->n_tiers > 0 && p->tiers[i].label ? p->tiers[i].label : key;
+
+		page_coord_str(x, "key", key);
+		page_coord_str(x, "label", label);
+		page_coord_bool(x, "selected", sel != NULL && strcmp(sel, key) == 0);
+		json_object_array_add(list, x);
+	}
+	return list;
+}
+
+/* Is key one of the outcomes grants_json offers? */
+static bool grantable(const struct program *p, const char *key)
+{
+	if (key == NULL)
+		return false;
+	if (p->n_tiers == 0)
+		return strcmp(key, "pass") == 0;
+	return program_tier(p, key) != NULL;
 }
 
 /* Does the program define a feedback form with this key? */
@@ -853,6 +883,9 @@ static void learner_page(struct req *r, const struct enrolment *e, int status,
 	}
 	if (decision_current(g_app.db, r->arena, e->id, now, &cur) == AT_OK)
 		json_object_object_add(data, "decision", decision_json(r, &cur));
+	json_object_object_add(data, "grants", grants_json(p, f ? f->grant_outcome : NULL));
+	page_coord_str(data, "grant_typed", f && f->grant_justification ?
+		       f->grant_justification : "");
 	list = json_object_new_array();
 	for (size_t i = nd; i-- > 0;) {
 		struct decision d;
@@ -1237,4 +1270,59 @@ void page_coord_feedback(struct req *r)
 	f.feedback_url = arena_printf(r->arena, "%s/feedback/%s", g_app.cfg.base_url, token);
 	(void)http_header(r, "Cache-Control", "no-store");
 	learner_page(r, &e, 200, NULL, NULL, &f);
+}
+
+/* POST .../grant: outcome (a tier, or pass), justification (required, at least 10
+ * characters) — record a certification the learner holds already (e.g. the first
+ * experienced Lead, certified before Attest: she must hold it to assess others). Stored as
+ * a decision proposed and overridden at once, its basis {"granted": true}, as the API's
+ * POST /api/v1/enrolments/{id}/grant does. */
+void page_coord_grant(struct req *r)
+{
+	struct enrolment e;
+	struct learner_form f = { 0 };
+	struct program *p = NULL;
+	struct json_object *basis;
+	struct at_err err = { "" };
+	int64_t did = 0, now = api_now();
+	const char *j;
+	enum at_rc rc;
+
+	if (!load_enrolment(r, &e))
+		return;
+	rc = program_load(g_app.db, r->arena, e.program_key, 0, &p);
+	if (rc != AT_OK) {
+		http_error(r, rc, "cannot load program %s", e.program_key);
+		return;
+	}
+	f.grant_outcome = req_param(r, "outcome");
+	f.grant_justification = req_param(r, "justification");
+	if (!grantable(p, f.grant_outcome)) {
+		learner_page(r, &e, 400, "grant_outcome", "Certification held: choose one of the "
+			     "program's certifications.", &f);
+		return;
+	}
+	j = f.grant_justification ? f.grant_justification : "";
+	j += strspn(j, " \t\r\n");
+	if (strlen(j) < DECISION_JUSTIFICATION_MIN || strlen(j) > DECISION_TEXT_MAX) {
+		learner_page(r, &e, 400, "grant_justification", "Justification: say where the "
+			     "certification comes from, in at least 10 characters.", &f);
+		return;
+	}
+	basis = json_object_new_object();
+	json_object_object_add(basis, "granted", json_object_new_boolean(1));
+	json_object_object_add(basis, "granted_by", json_object_new_int64(r->sess->s.user_id));
+	rc = decision_propose(g_app.db, e.id, f.grant_outcome,
+			      json_object_to_json_string_ext(basis, JSON_C_TO_STRING_PLAIN), now,
+			      &did, &err);
+	json_object_put(basis);
+	if (rc == AT_OK)
+		rc = decision_override(g_app.db, did, r->sess->s.user_id, f.grant_outcome, j, now,
+				       &err);
+	if (rc == AT_BADREQ) {
+		learner_page(r, &e, 400, "grant_justification", "Justification: write at least 10 "
+			     "characters.", &f);
+		return;
+	}
+	decided(r, &e, rc, f.grant_outcome, &f, "record the certification", "granted", &err);
 }

@@ -61,6 +61,9 @@ void page_admin_program_import(struct req *r);
 void page_admin_sync(struct req *r);		/* page_admin_sync.c */
 void page_admin_sync_retry(struct req *r);
 /* --- end of pages: admin handlers --- */
+/* --- pages: journey handlers --- */
+void page_coord_grant(struct req *r);		/* page_coord.c: a certification held already */
+/* --- end of pages: journey handlers --- */
 /* --- pages: sync handlers --- */
 void api_sync_status(struct req *r);		/* api_sync.c: GET /api/v1/sync/status */
 void api_sync_items(struct req *r);		/* api_sync.c */

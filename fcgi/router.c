@@ -82,6 +82,10 @@ static const struct route routes[] = {
 	{ "POST", "/app/admin/sync/retry", page_admin_sync_retry, R_SESSION | R_CSRF | R_ADMIN },
 	{ "GET", "/app/admin/audit", page_admin_audit_log, R_SESSION | R_ADMIN },
 	/* --- end of pages: admin --- */
+	/* --- pages: journey --- */
+	{ "POST", "/app/coord/enrolments/{id}/grant", page_coord_grant,
+	  R_SESSION | R_CSRF | R_ASSESSOR | R_ADMIN },
+	/* --- end of pages: journey --- */
 	/* --- pages: sync --- */
 	{ "GET", "/api/v1/sync/status", api_sync_status, R_SESSION | R_ADMIN },
 	{ "GET", "/api/v1/sync/items", api_sync_items, R_SESSION | R_ADMIN },
