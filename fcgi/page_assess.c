@@ -857,7 +857,19 @@ static const char *role_label(const char *role)
 	return "Assessor";
 }
 
-/* GET /app/observations/{id}/compare[?view=self|session] */
+/* The observations of s that are about learner_id (a reused session key may name others). */
+static size_t session_raters(const struct obs_side *s, int64_t learner_id)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < s->nobs; k++)
+		n += s->obs[k].learner_id == learner_id;
+	return n;
+}
+
+/* GET /app/observations/{id}/compare[?view=self|session]: without view, the session's
+ * raters when the observation names a session that someone else rated too, else the
+ * learner's self-evaluation beside the assessor's latest ratings. */
 void page_assess_compare(struct req *r)
 {
 	struct view v;
@@ -870,7 +882,9 @@ void page_assess_compare(struct req *r)
 
 	if (!path_id(r, &id) || !load_view(r, id, &v))
 		return;
-	if (view == NULL || (strcmp(view, "session") != 0 && strcmp(view, "self") != 0))
+	bool chosen = view != NULL && (strcmp(view, "session") == 0 || strcmp(view, "self") == 0);
+
+	if (!chosen)
 		view = v.o.session_key[0] != '\0' ? "session" : "self";
 	if (strcmp(view, "session") == 0 && v.o.session_key[0] != '\0')
 		rc = observation_side_by_session(g_app.db, r->arena, v.o.checklist_id,
@@ -878,6 +892,14 @@ void page_assess_compare(struct req *r)
 	else
 		rc = observation_side_self(g_app.db, r->arena, v.o.enrolment_id,
 					   v.o.checklist_id, &s);
+	if (!chosen && rc == AT_OK && strcmp(view, "session") == 0 &&
+	    session_raters(&s, v.o.learner_id) < 2) {
+		/* nobody else rated the session (a learner's self-evaluation names no session):
+		 * by default, compare with the learner's self-evaluation instead */
+		view = "self";
+		rc = observation_side_self(g_app.db, r->arena, v.o.enrolment_id,
+					   v.o.checklist_id, &s);
+	}
 	if (rc != AT_OK && rc != AT_NOTFOUND) {
 		http_error(r, rc, "side by side");
 		return;

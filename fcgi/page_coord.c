@@ -706,14 +706,23 @@ static struct json_object *outcomes_json(const struct program *p, const char *se
 	return list;
 }
 
-static struct json_object *decision_json(struct req *r, const struct decision *d)
+/* An outcome in words: a tier's label (its key when it has none), else outcome_label(). */
+static const char *outcome_text(const struct program *p, const char *o)
+{
+	const struct program_tier *t = p != NULL && o != NULL ? program_tier(p, o) : NULL;
+
+	return t != NULL && t->label != NULL ? t->label : outcome_label(o);
+}
+
+static struct json_object *decision_json(struct req *r, const struct program *p,
+					 const struct decision *d)
 {
 	struct json_object *o = json_object_new_object(), *basis, *v;
 
 	page_coord_int(o, "id", d->id);
 	page_coord_str(o, "status", d->status);
-	page_coord_str(o, "proposed", outcome_label(d->proposed_outcome));
-	page_coord_str(o, "final", outcome_label(d->final_outcome));
+	page_coord_str(o, "proposed", outcome_text(p, d->proposed_outcome));
+	page_coord_str(o, "final", outcome_text(p, d->final_outcome));
 	page_coord_str(o, "justification", d->justification);
 	page_coord_str(o, "proposed_on", page_coord_date(r, d->proposed_at));
 	page_coord_str(o, "decided_on", page_coord_date(r, d->decided_at));
@@ -874,7 +883,7 @@ static void learner_page(struct req *r, const struct enrolment *e, int status,
 	json_object_object_add(data, "observations", list);
 	/* decisions */
 	if (decision_pending(g_app.db, r->arena, e->id, &pend) == AT_OK) {
-		x = decision_json(r, &pend);
+		x = decision_json(r, p, &pend);
 		json_object_object_add(x, "outcomes", outcomes_json(p, f && f->outcome ? f->outcome :
 				       NULL));
 		page_coord_str(x, "justification_typed", f && f->justification ?
@@ -882,7 +891,7 @@ static void learner_page(struct req *r, const struct enrolment *e, int status,
 		json_object_object_add(data, "pending", x);
 	}
 	if (decision_current(g_app.db, r->arena, e->id, now, &cur) == AT_OK)
-		json_object_object_add(data, "decision", decision_json(r, &cur));
+		json_object_object_add(data, "decision", decision_json(r, p, &cur));
 	json_object_object_add(data, "grants", grants_json(p, f ? f->grant_outcome : NULL));
 	page_coord_str(data, "grant_typed", f && f->grant_justification ?
 		       f->grant_justification : "");
@@ -891,7 +900,7 @@ static void learner_page(struct req *r, const struct enrolment *e, int status,
 		struct decision d;
 
 		if (decision_get(g_app.db, r->arena, dids[i], &d) == AT_OK)
-			json_object_array_add(list, decision_json(r, &d));
+			json_object_array_add(list, decision_json(r, p, &d));
 	}
 	json_object_object_add(data, "history", list);
 	/* notes and reports */

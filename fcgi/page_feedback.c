@@ -192,13 +192,25 @@ static void form_page(struct req *r, int status, const struct form *f, const cha
 		const struct field *d = &f->fields[i];
 		const char *v = sent ? req_param(r, d->key) : NULL;
 
-		html(r, "<fieldset class='field'><legend>");
+		if (d->kind == K_TEXT) {
+			/* a text answer: its own label (a legend does not name a textarea) */
+			html(r, "<div class='field'><label for='fb-");
+			html_attr(r, d->key);
+			html(r, "'>");
+		} else {
+			html(r, "<fieldset class='field'><legend>");
+		}
 		html_txt(r, d->label);
 		if (d->required)
 			html(r, " <span class='required'>(required)</span>");
-		html(r, "</legend>");
+		if (d->kind == K_TEXT)
+			html(r, "</label>");
+		else
+			html(r, "</legend>");
 		if (d->help[0] != '\0') {
-			html(r, "<p class='help'>");
+			html(r, "<p class='help' id='fbh-");
+			html_attr(r, d->key);
+			html(r, "'>");
 			html_txt(r, d->help);
 			html(r, "</p>");
 		}
@@ -213,16 +225,26 @@ static void form_page(struct req *r, int status, const struct form *f, const cha
 			radio(r, d, "yes", "Yes", v);
 			radio(r, d, "no", "No", v);
 		} else {
-			html(r, "<textarea name='");
+			html(r, "<textarea id='fb-");
+			html_attr(r, d->key);
+			html(r, "' name='");
 			html_attr(r, d->key);
 			html(r, "' rows='4' maxlength='4000'");
+			if (d->help[0] != '\0') {
+				html(r, " aria-describedby='fbh-");
+				html_attr(r, d->key);
+				html(r, "'");
+			}
 			if (d->required)
 				html(r, " required");
 			html(r, ">");
 			html_txt(r, v);
 			html(r, "</textarea>");
 		}
-		html(r, "</fieldset>");
+		if (d->kind == K_TEXT)
+			html(r, "</div>");
+		else
+			html(r, "</fieldset>");
 	}
 	html(r, "<p><button type='submit'>Send feedback</button></p>"
 		"<p class='note'>This link works once. No account is needed.</p></form></main>");

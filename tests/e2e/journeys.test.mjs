@@ -104,14 +104,20 @@ class Journey {
   /** Record the page, check it with axe-core and photograph it. */
   async seen(target, label) {
     const url = new URL(target.url());
-    this.reached.add(url.pathname.replace(/\/\d+(?=\/|$)/g, '/{id}'));
+    this.reached.add(url.pathname.replace(/\/\d+(?=\/|$)/g, '/{id}').replace(/^\/feedback\/[^/]+$/, '/feedback/{token}'));
     await checkA11y(target, `${this.name}: ${label}`);
     await shot(target, `journey-${this.name}-${label}`);
   }
 
   /** Run action and wait for the target (frame or page) to load a URL matching re. */
   async nav(target, re, action) {
-    await Promise.all([target.waitForURL(re, { waitUntil: 'load', timeout: 30000 }), action()]);
+    try {
+      await Promise.all([target.waitForURL(re, { waitUntil: 'load', timeout: 30000 }), action()]);
+    } catch (e) {
+      await shot(target, `journey-${this.name}-failed-nav`).catch(() => {});
+      const text = await target.locator('body').innerText().catch(() => '');
+      throw new Error(`${e.message}\n(waiting for ${re} at ${target.url()}: ${text.slice(0, 400)})`);
+    }
   }
 
   /** A person launches Attest from the LMS course page (desktop, in the iframe). */
@@ -422,6 +428,306 @@ describe('journey A: call certification, Moodle — instructor, coordinator, cer
     for (const p of ['/lti/deeplink', '/app', '/app/programs/{id}', '/app/coord/enrolments/{id}', '/app/assess',
       '/app/enrolments/{id}/observe', '/app/observations/{id}', '/app/enrolments/{id}', '/app/enrolments/{id}/evidence',
       '/app/enrolments/{id}/certificate', '/app/enrolments/{id}/record']) {
+      assert.ok(j.reached.has(p), `${p} was not reached (reached: ${[...j.reached].join(', ')})`);
+    }
+  });
+});
+
+// ================================================================== B. Level Two pathway
+
+/**
+ * Answer a checklist page (phone page or LMS frame) already open and ready: choices by
+ * label, comments, feedback; review and submit. Returns the observation id.
+ */
+async function fillChecklist(j, target, { answers, comments = {}, feedback = {}, label }) {
+  await target.waitForSelector('#obs[data-ready="1"]', { timeout: 15000 });
+  const id = Number(new URL(target.url()).pathname.split('/').pop());
+  for (const [k, v] of Object.entries(answers)) await pick(target, k, v);
+  for (const [k, text] of Object.entries(comments)) {
+    const ta = target.locator(`#t-${k}`);
+    if (!(await ta.isVisible())) await target.locator(`#item-${k} details.cmt summary`).click();
+    await ta.fill(text);
+  }
+  if (label) await j.seen(target, `${label}-checklist`);
+  for (const [k, text] of Object.entries(feedback)) await target.locator(`#f-${k}`).fill(text);
+  await target.getByRole('button', { name: 'Review and submit' }).click();
+  await target.locator('#review').waitFor({ state: 'visible' });
+  assert.match(await target.locator('#review-body').innerText(), /Every required item is answered/, `${label}: the review names something missing`);
+  await target.getByRole('button', { name: /^Submit (observation|self-evaluation)$/ }).click();
+  await target.waitForSelector('.result', { timeout: 15000 });
+  if (label) await j.seen(target, `${label}-scorecard`);
+  return id;
+}
+
+/** Checklist form values of the co-taught module: levels (1..5) by item, default dflt. */
+function coteachForm(levels, dflt) {
+  const out = {};
+  for (const it of COTEACH.items) {
+    if (it.kind === 'yesno') out[it.key] = '1';
+    else if (it.kind === 'rating') out[it.key] = String((levels[it.key] ?? dflt) - 1);
+  }
+  return out;
+}
+
+describe('journey B: Level Two trainer pathway, Canvas — coordinator, experienced Lead (phone), trainees, students', () => {
+  const j = new Journey('l2', 'canvas');
+  const staff = { id: 'J-L2-STAFF', title: 'Level Two trainers (staff)', label: 'L2STAFF' };
+  const module1 = { id: 'J-L2-MOD-1', title: 'Level Two module <i>spring</i> & "2027"', label: 'L2M1' };
+  const P = {
+    kim: { sub: 'j-kim', name: 'Kim Coordinator', given_name: 'Kim', family_name: 'Coordinator' },
+    lena: { sub: 'j-lena', name: 'Lena Lead', given_name: 'Lena', family_name: 'Lead' },
+    tara: { sub: 'j-tara', name: HOSTILE_NAME, given_name: 'Tara', family_name: 'Trainee' },
+    theo: { sub: 'j-theo', name: 'Theo Trainee', given_name: 'Theo', family_name: 'Trainee' },
+  };
+  // As in the seed: Tara -> Lead (the Lead rates group 4, the rest 5; Tara rates herself 4:
+  // within one level, the Lead's level stands; the students average 4.4). Theo ->
+  // Professional (depth and space at 3 from both raters; the students average 4).
+  const PLAN = {
+    tara: { lead: { group: 4 }, leadDefault: 5, self: {}, selfDefault: 4, students: [5, 4, 5, 4, 4], outcome: 'lead', label: 'Certified Level Two Lead Trainer' },
+    theo: { lead: { depth: 3, space: 3 }, leadDefault: 4, self: { depth: 3, space: 3 }, selfDefault: 4, students: [4, 4, 4, 4, 4], outcome: 'professional' },
+  };
+  const links = {};
+  const s = {};
+  const enr = {};
+  const obs = { tara: [], theo: [] };
+
+  before(async () => { await j.start(); });
+  after(async () => { await j.stop(); });
+
+  test('the coordinator places the pathway in the staff course and in the module course (deep linking picker)', T, async () => {
+    links.staff = await j.placeProgram(P.kim, staff, L2.title);
+    links.module = await j.placeProgram(P.kim, module1, L2.title);
+  });
+
+  test('the experienced Lead joins the pathway in the staff course; the coordinator records the Lead certification she holds', T, async () => {
+    s.lenaStaff = await j.launch(P.lena, { role: 'learner', course: staff, linkId: links.staff.linkId });
+    let f = j.frame;
+    assert.deepEqual(await f.locator('#join-program option').allInnerTexts(), [L2.title], 'only the placed program is offered');
+    await j.seen(f, 'lead-join');
+    await j.nav(f, /\/app\/enrolments\/\d+\?.*saved=enrolled/, () => f.getByRole('button', { name: 'Join this program' }).click());
+    await j.seen(f, 'lead-enrolled');
+    // the coordinator, in the staff course
+    s.kimStaff = await j.launch(P.kim, { role: 'instructor', course: staff, linkId: links.staff.linkId });
+    f = j.frame;
+    await j.nav(f, /\/app\/programs\/\d+\?/, () => f.getByRole('link', { name: L2.title }).first().click());
+    const row = f.locator('table.roster tbody tr').filter({ has: f.locator('th[scope=row]', { hasText: P.lena.name }) });
+    await j.nav(f, /\/app\/coord\/enrolments\/\d+/, () => row.locator('th[scope=row] a').click());
+    await f.locator('details.grant summary').click();
+    await f.getByLabel('Certification held').selectOption('lead');
+    await f.getByLabel('Where it comes from (required)').fill('legacy');
+    await j.nav(f, /\/grant$/, () => f.getByRole('button', { name: 'Record the certification' }).click());
+    assert.match(await f.locator('.flash.bad').innerText(), /Justification: say where the certification comes from/);
+    assert.equal(await f.getByLabel('Certification held').inputValue(), 'lead', 'the choice is kept');
+    await j.seen(f, 'coord-grant-refused');
+    await f.getByLabel('Where it comes from (required)').fill('Certified Level Two Lead Trainer since 2014 under the previous pathway (KRI register).');
+    await j.nav(f, /done=granted/, () => f.getByRole('button', { name: 'Record the certification' }).click());
+    assert.match(await f.locator('dl.facts').innerText(), /Decision in force\s+Certified Level Two Lead Trainer|Decision in force\s+lead/);
+    await j.seen(f, 'coord-granted');
+    const me = ok(await s.lenaStaff.api.get('/api/v1/enrolments'), 200, 'lena').enrolments[0];
+    const e = ok(await s.lenaStaff.api.get(`/api/v1/enrolments/${me.id}`), 200, 'lena enrolment');
+    assert.equal(e.decision?.final_outcome, 'lead');
+    assert.equal(e.decision?.status, 'overridden');
+    assert.equal(e.decision?.basis?.granted, true);
+  });
+
+  test('the trainees join the pathway in the module course; a program not placed there is refused', T, async () => {
+    for (const k of ['tara', 'theo']) {
+      s[k] = await j.launch(P[k], { role: 'learner', course: module1, linkId: links.module.linkId });
+      const f = j.frame;
+      assert.deepEqual(await f.locator('#join-program option').evaluateAll((os) => os.map((o) => o.value)), ['level-two-trainer']);
+      if (k === 'tara') {
+        // the call certification is not placed in this course: the server refuses it
+        const csrf = await f.locator('input[name=csrf]').first().inputValue();
+        const r = await fetch(`${j.base}/app/enrolments`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ s: s[k].token, csrf, program: 'call-certification' }) });
+        assert.equal(r.status, 403);
+        assert.match(await r.text(), /not offered in this course/);
+      }
+      await j.nav(f, /\/app\/enrolments\/\d+\?.*saved=enrolled/, () => f.getByRole('button', { name: 'Join this program' }).click());
+      enr[k] = Number(new URL(f.url()).pathname.split('/').pop());
+      if (k === 'tara') await j.seen(f, 'trainee-enrolled');
+    }
+    const list = ok(await s.tara.api.get('/api/v1/enrolments'), 200, 'tara').enrolments;
+    assert.deepEqual(list.map((e) => [e.id, e.program]), [[enr.tara, 'level-two-trainer']]);
+  });
+
+  test('the Lead rates two co-taught modules per trainee on the phone checklist', T, async () => {
+    s.lena = await j.launchPhone(P.lena, { role: 'instructor', course: module1, linkId: links.module.linkId });
+    for (const k of ['tara', 'theo']) {
+      for (const m of [1, 2]) {
+        const first = k === 'tara' && m === 1;
+        const id = await observeOnPhone(j, s.lena.token, enr[k], {
+          checklistTitle: COTEACH.title,
+          sessionKey: `${P[k].given_name} - module ${m}`,
+          answers: coteachForm(PLAN[k].lead, PLAN[k].leadDefault),
+          comments: { unique: 'Holding an experienced group over several days; the depth of the advanced content.' },
+          feedback: { went_well: `Module ${m}: clear co-planning & a calm room`, to_develop: 'More feedback rounds with the students.', second_module_role: 'Lead the afternoons' },
+          label: first ? 'lead' : undefined,
+        });
+        const o = ok(await s.lena.api.get(`/api/v1/observations/${id}`), 200, `${k} m${m}`);
+        assert.equal(o.status, 'submitted', 'the qualified Lead may submit');
+        assert.equal(o.rater_role, 'assessor');
+        assert.equal(o.session_key, `${P[k].given_name} - module ${m}`);
+        const group = o.answers.find((a) => a.item === 'group');
+        assert.equal(group.value, (PLAN[k].lead.group ?? PLAN[k].leadDefault) - 1);
+        obs[k].push(id);
+      }
+    }
+  });
+
+  test('the trainees self-evaluate twice on the same checklist pages', T, async () => {
+    for (const k of ['tara', 'theo']) {
+      await j.launch(P[k], { role: 'learner', course: module1, linkId: links.module.linkId });
+      for (const m of [1, 2]) {
+        const f = j.frame;
+        await j.nav(f, /\/app\/enrolments\/\d+\?/, () => f.getByRole('link', { name: `Open ${L2.title}` }).click());
+        const start = f.locator('#self button[type=submit]');
+        assert.match(await start.innerText(), /Start a self-evaluation: Co-taught Level Two module/);
+        await j.nav(f, /\/app\/observations\/\d+\?s=/, () => start.click());
+        const first = k === 'tara' && m === 1;
+        await fillChecklist(j, f, {
+          answers: coteachForm(PLAN[k].self, PLAN[k].selfDefault),
+          comments: { unique: `Module ${m}: the group's pace over several days.` },
+          label: first ? 'trainee-self' : undefined,
+        });
+        await j.nav(f, /\/app\?s=/, () => f.locator('nav.nav').getByRole('link', { name: 'Home' }).click());
+      }
+      const e = ok(await s[k].api.get(`/api/v1/enrolments/${enr[k]}`), 200, k);
+      assert.equal(e.observations.filter((o) => o.rater_role === 'self' && o.status !== 'draft').length, 2, JSON.stringify(e.observations));
+    }
+    // Tara's program page: the scorecards of the Lead and her own
+    await j.launch(P.tara, { role: 'learner', course: module1, linkId: links.module.linkId });
+    const f = j.frame;
+    await j.nav(f, /\/app\/enrolments\/\d+\?/, () => f.getByRole('link', { name: `Open ${L2.title}` }).click());
+    assert.equal(await f.locator('article.scorecard').count(), 4);
+    await j.seen(f, 'trainee-program');
+  });
+
+  test('side by side: the Lead sees the trainee\'s self-evaluation beside her ratings', T, async () => {
+    const page = j.phone.page;
+    await page.goto(`${j.base}/app/observations/${obs.tara[1]}?s=${encodeURIComponent(s.lena.token)}`);
+    await j.nav(page, /\/compare\?/, () => page.getByRole('link', { name: 'Side by side with the self-evaluation' }).click());
+    const heads = await page.locator('table.compare thead th').allInnerTexts();
+    assert.equal(heads.length, 4, `item, two raters, agree: ${heads.join(' | ')}`);
+    assert.ok(heads.some((h) => /Self-evaluation/.test(h)) && heads.some((h) => /Assessor/.test(h)), heads.join(' | '));
+    const group = page.locator('table.compare tbody tr', { hasText: 'Holds the Level Two group' });
+    assert.match(await group.innerText(), /Same/, 'group: Tara 4, the Lead 4');
+    const depth = page.locator('table.compare tbody tr', { hasText: 'advanced content in depth' });
+    assert.match(await depth.innerText(), /Differs/, 'depth: Tara 4, the Lead 5');
+    await j.seen(page, 'lead-compare');
+  });
+
+  test('the coordinator makes one-time feedback links; the students answer them on the public form', T, async () => {
+    s.kim = await j.launch(P.kim, { role: 'instructor', course: module1, linkId: links.module.linkId });
+    const f = j.frame;
+    await j.nav(f, /\/app\/programs\/\d+\?/, () => f.getByRole('link', { name: L2.title }).first().click());
+    await j.seen(f, 'coord-program');
+    const student = await j.desk.context.newPage();
+    try {
+      for (const k of ['tara', 'theo']) {
+        const row = f.locator('table.roster tbody tr').filter({ has: f.locator('th[scope=row]', { hasText: P[k].name }) });
+        await j.nav(f, /\/app\/coord\/enrolments\/\d+/, () => row.locator('th[scope=row] a').click());
+        for (const [i, score] of PLAN[k].students.entries()) {
+          const before = i === 0 ? '' : await f.locator('#fb-url').inputValue();
+          await f.getByLabel('Feedback form').selectOption('student-outcomes');
+          await j.nav(f, /\/feedback$/, () => f.getByRole('button', { name: 'Make a feedback link' }).click());
+          await f.waitForFunction((old) => { const e = document.getElementById('fb-url'); return e && e.value && e.value !== old; }, before, { timeout: 15000 });
+          const url = await f.locator('#fb-url').inputValue();
+          assert.match(url, /\/feedback\/[A-Za-z0-9_-]{20,}$/);
+          if (k === 'tara' && i === 0) await j.seen(f, 'coord-feedback-link');
+          // a student, with no account and no session, on the public form
+          await student.goto(url);
+          assert.match(await student.locator('main').innerText(), new RegExp(`Feedback on ${P[k].name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+          if (k === 'tara' && i === 0) await j.seen(student, 'student-form');
+          await student.locator(`input[name=overall][value='${score}']`).check();
+          await student.locator('textarea[name=learned]').fill(`Student ${i + 1}: how to hold space for a group.`);
+          await student.locator('textarea[name=trainer]').fill('Clear & kind');
+          await student.locator("input[name=recommend][value='yes']").check();
+          await student.getByRole('button', { name: 'Send feedback' }).click();
+          await student.waitForLoadState('load');
+          assert.match(await student.locator('main').innerText(), /thank/i);
+          if (k === 'tara' && i === 0) {
+            await j.seen(student, 'student-thanks');
+            // the link works once
+            const again = await student.goto(url);
+            assert.equal(again.status(), 409, `a used link: ${again.status()}`);
+            assert.match(await student.locator('main').innerText(), /already been used/);
+          }
+          // the page that made the link is the learner page: the next link is made from it
+          await j.page.bringToFront(); // the LMS tab is the visible one again (else its frame gets no input)
+        }
+        // the learner page again: five answered links
+        await j.nav(f, /\/app\/programs\/\d+\?/, () => f.locator('.crumbs a').click());
+        await j.nav(f, /\/app\/coord\/enrolments\/\d+/, () => row.locator('th[scope=row] a').click());
+        if (k === 'tara') await j.seen(f, 'coord-feedback-answered');
+        const fb = f.locator('section', { has: f.locator('h2', { hasText: 'Third-party feedback' }) });
+        assert.equal(await fb.locator('tbody tr', { hasText: 'answered' }).count(), 5);
+        await j.nav(f, /\/app\/programs\/\d+\?/, () => f.locator('.crumbs a').click());
+      }
+    } finally {
+      await student.close();
+      await j.page.bringToFront();
+    }
+    for (const k of ['tara', 'theo']) {
+      const e = ok(await s.kim.api.get(`/api/v1/enrolments/${enr[k]}`), 200, k);
+      assert.equal(e.feedback.responses, 5);
+    }
+  });
+
+  test('the rule proposes Lead and Professional from the reconciled levels; the coordinator confirms one and overrides the other', T, async () => {
+    const f = j.frame;
+    for (const k of ['tara', 'theo']) {
+      const row = f.locator('table.roster tbody tr').filter({ has: f.locator('th[scope=row]', { hasText: P[k].name }) });
+      await j.nav(f, /\/app\/coord\/enrolments\/\d+/, () => row.locator('th[scope=row] a').click());
+      await j.nav(f, /done=evaluated/, () => f.getByRole('button', { name: 'Evaluate the rule now' }).click());
+      const e = ok(await s.kim.api.get(`/api/v1/enrolments/${enr[k]}`), 200, k);
+      assert.equal(e.pending_decision?.proposed_outcome, PLAN[k].outcome, JSON.stringify(e.pending_decision?.basis));
+      const label = L2.tiers.find((t) => t.key === PLAN[k].outcome).label;
+      assert.match(await f.locator('#decision').innerText(), new RegExp(`The rule proposes ${label}`));
+      if (k === 'tara') {
+        await j.seen(f, 'coord-proposal-lead');
+        await j.nav(f, /done=confirmed/, () => f.getByRole('button', { name: `Confirm ${label}` }).click());
+      } else {
+        await j.seen(f, 'coord-proposal-professional');
+        await f.getByLabel('Outcome that stands').selectOption('not_yet');
+        await f.getByLabel('Justification (required)').fill('The students of module 2 asked for more depth; repeat the second module before certifying.');
+        await j.nav(f, /done=overridden/, () => f.getByRole('button', { name: 'Override' }).click());
+      }
+      await j.seen(f, `coord-decided-${k}`);
+      await j.nav(f, /\/app\/programs\/\d+\?/, () => f.locator('.crumbs a').click());
+    }
+    const tara = ok(await s.kim.api.get(`/api/v1/enrolments/${enr.tara}`), 200, 'tara');
+    assert.equal(tara.decision?.status, 'confirmed');
+    assert.equal(tara.decision?.final_outcome, 'lead');
+    const theo = ok(await s.kim.api.get(`/api/v1/enrolments/${enr.theo}`), 200, 'theo');
+    assert.equal(theo.decision?.status, 'overridden');
+    assert.equal(theo.decision?.proposed_outcome, 'professional');
+    assert.equal(theo.decision?.final_outcome, 'not_yet');
+    assert.match(theo.decision?.justification, /repeat the second module/);
+  });
+
+  test('the certificate shows the tier; the trainee without a certification has none', T, async () => {
+    await j.launch(P.tara, { role: 'learner', course: module1, linkId: links.module.linkId });
+    const f = j.frame;
+    await j.seen(f, 'trainee-home-certified');
+    await j.nav(f, /\/certificate\?/, () => f.getByRole('link', { name: 'Certificate' }).first().click());
+    const cert = await f.locator('main').innerText();
+    assert.match(cert, /<b>O'Neil & "Co"<\/b>/);
+    assert.match(cert, /Certified Level Two Lead Trainer/);
+    await j.seen(f, 'trainee-certificate');
+    await j.launch(P.theo, { role: 'learner', course: module1, linkId: links.module.linkId });
+    assert.equal(await j.frame.getByRole('link', { name: 'Certificate' }).count(), 0);
+    const r = await fetch(`${j.base}/app/enrolments/${enr.theo}/certificate?s=${encodeURIComponent(s.theo.token)}`);
+    assert.equal(r.status, 404);
+    await j.nav(j.frame, /\/app\/enrolments\/\d+\?/, () => j.frame.getByRole('link', { name: `Open ${L2.title}` }).click());
+    assert.match(await j.frame.locator('main').innerText(), /not yet/i);
+    await j.seen(j.frame, 'trainee-not-yet');
+  });
+
+  test('pages reached', T, () => {
+    for (const p of ['/lti/deeplink', '/app', '/app/programs/{id}', '/app/coord/enrolments/{id}', '/app/coord/enrolments/{id}/grant',
+      '/app/assess', '/app/enrolments/{id}/observe', '/app/observations/{id}', '/app/observations/{id}/compare',
+      '/app/enrolments/{id}', '/app/enrolments/{id}/certificate', '/feedback/{token}']) {
       assert.ok(j.reached.has(p), `${p} was not reached (reached: ${[...j.reached].join(', ')})`);
     }
   });
