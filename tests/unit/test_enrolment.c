@@ -141,6 +141,32 @@ static void test_manage(void **state)
 	assert_false(enrolment_may_manage(f->db, &e, TEACH));
 }
 
+/* Self-enrolment offers: the programs placed in a course (deep linking), each once. */
+static void test_offers(void **state)
+{
+	struct testdb_fx *f = *state;
+	struct enrolment_offer *v = NULL;
+	size_t n = 9;
+
+	assert_int_equal(enrolment_offers(f->db, f->a, C1, &v, &n), AT_OK);
+	assert_int_equal(n, 0);
+	assert_false(enrolment_offered(f->db, "call", C1));
+	/* the program placed twice in course one (itself and again), the other in course two */
+	assert_int_equal(db_exec(f->db, "INSERT INTO placement (context_id, program_id,"
+		" resource_id, created_at) VALUES (1, 2, 'r1', 1), (1, 2, 'r2', 1),"
+		" (2, 1, 'r3', 1)"), AT_OK);
+	assert_int_equal(enrolment_offers(f->db, f->a, C1, &v, &n), AT_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].key, "l2");
+	assert_string_equal(v[0].title, "Level Two");
+	assert_true(enrolment_offered(f->db, "l2", C1));
+	assert_false(enrolment_offered(f->db, "call", C1));	/* placed in course two only */
+	assert_true(enrolment_offered(f->db, "call", C2));
+	assert_false(enrolment_offered(f->db, "nope", C1));
+	assert_false(enrolment_offered(f->db, NULL, C1));
+	assert_false(enrolment_offered(f->db, "l2", 0));
+}
+
 static void test_status(void **state)
 {
 	struct testdb_fx *f = *state;
@@ -218,10 +244,12 @@ static void test_record(void **state)
 int main(void)
 {
 	const struct CMUnitTest sqlite[] = {
-		SQ(test_create), SQ(test_lists), SQ(test_manage), SQ(test_status), SQ(test_record),
+		SQ(test_create), SQ(test_lists), SQ(test_manage), SQ(test_offers), SQ(test_status),
+		SQ(test_record),
 	};
 	const struct CMUnitTest pg[] = {
-		PG(test_create), PG(test_lists), PG(test_manage), PG(test_status), PG(test_record),
+		PG(test_create), PG(test_lists), PG(test_manage), PG(test_offers), PG(test_status),
+		PG(test_record),
 	};
 	return TESTDB_RUN("enrolment", sqlite, pg);
 }
