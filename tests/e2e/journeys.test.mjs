@@ -101,9 +101,13 @@ class Journey {
   /** The tool frame of the LMS page. */
   get frame() { return this.page.frame({ name: 'tool_frame' }); }
 
-  /** Record the page, check it with axe-core and photograph it. */
-  async seen(target, label) {
+  /**
+   * Record the page, check it with axe-core and photograph it (the LMS page holding the
+   * frame, the frame scrolled to `focus` when given).
+   */
+  async seen(target, label, focus) {
     const url = new URL(target.url());
+    if (focus) await target.locator(focus).first().scrollIntoViewIfNeeded();
     this.reached.add(url.pathname.replace(/\/\d+(?=\/|$)/g, '/{id}').replace(/^\/feedback\/[^/]+$/, '/feedback/{token}'));
     await checkA11y(target, `${this.name}: ${label}`);
     await shot(target, `journey-${this.name}-${label}`);
@@ -296,7 +300,7 @@ describe('journey A: call certification, Moodle — instructor, coordinator, cer
     await f.getByLabel('Assign an assessor').selectOption({ label: P.cedric.name });
     await j.nav(f, /done=assessor/, () => f.getByRole('button', { name: 'Assign', exact: true }).click());
     assert.match(await f.locator('section', { hasText: 'Assigned assessors' }).innerText(), /Cedric Certifier/);
-    await j.seen(f, 'coord-learner');
+    await j.seen(f, 'coord-learner', '#l-who');
   });
 
   test('the certifier scores five calls on the phone checklist; one misses a critical item', T, async () => {
@@ -346,7 +350,7 @@ describe('journey A: call certification, Moodle — instructor, coordinator, cer
     await f.locator('#upload-note').fill('Desk & headset after the IT fix');
     await f.setInputFiles('#file-pick', PHOTO);
     await f.waitForFunction(() => document.querySelector('#queue li')?.dataset.state === 'done', null, { timeout: 20000, polling: 250 });
-    await j.seen(f, 'agent-evidence');
+    await j.seen(f, 'agent-evidence', '#queue');
     const ev = ok(await s.ada.api.get(`/api/v1/evidence?learner_id=${s.ada.userId}`), 200, 'evidence').evidence;
     assert.equal(ev.length, 1);
     assert.equal(ev[0].filename, 'photo.png');
@@ -371,7 +375,7 @@ describe('journey A: call certification, Moodle — instructor, coordinator, cer
     await f.setInputFiles('#file-pick', csv);
     await f.waitForFunction(() => document.querySelector('#queue li')?.dataset.state === 'done', null, { timeout: 20000, polling: 250 })
       .catch(async (e) => { throw new Error(`the scorecard did not upload: ${await f.locator('#queue').innerText()} (${e.message})`); });
-    await j.seen(f, 'coord-evidence-upload');
+    await j.seen(f, 'coord-evidence-upload', '#queue');
     const ev = ok(await s.cora.api.get(`/api/v1/evidence?learner_id=${s.ada.userId}`), 200, 'evidence').evidence;
     const card = ev.find((x) => x.filename === 'Hostile_Ada_80.csv');
     assert.ok(card, 'the scorecard is stored as the agent\'s evidence');
@@ -390,10 +394,22 @@ describe('journey A: call certification, Moodle — instructor, coordinator, cer
     assert.ok(lines.some((t) => /Calls 1-5 done with Cedric/.test(t)), 'the agent\'s progress report shows on the coordinator page');
     await j.nav(f, /done=evaluated/, () => f.getByRole('button', { name: 'Evaluate the rule now' }).click());
     assert.match(await f.locator('#decision').innerText(), /The rule proposes pass.*4 of 5 counted observations passed/s);
-    await j.seen(f, 'coord-proposal');
+    await j.seen(f, 'coord-proposal', '#decision');
     await j.nav(f, /done=confirmed/, () => f.getByRole('button', { name: 'Confirm pass' }).click());
     assert.match(await f.locator('dl.facts').innerText(), /Decision in force\s+pass/);
-    await j.seen(f, 'coord-confirmed');
+    await j.seen(f, 'coord-confirmed', '#decision');
+    // the end-of-day report for Ops leadership, on the page and as CSV
+    await j.nav(f, /\/app\/programs\/\d+\?/, () => f.locator('.crumbs a').click());
+    await j.nav(f, /\/day\?/, () => f.getByRole('link', { name: 'End-of-day report' }).click());
+    const day = await f.locator('main').innerText();
+    assert.ok(day.includes(note) && day.includes('Calls 1-5 done with Cedric'), day.slice(0, 600));
+    await j.seen(f, 'coord-day-report');
+    const [dl] = await Promise.all([j.page.waitForEvent('download', { timeout: 20000 }),
+      f.getByRole('link', { name: 'Download the day report (CSV)' }).click()]);
+    const rows = parseCsv(fs.readFileSync(await dl.path(), 'utf8'));
+    assert.deepEqual(rows[0], ['kind', 'day', 'enrolment_id', 'learner', 'author', 'text']);
+    assert.ok(rows.some((r) => r[0] === 'note' && r[2] === String(enr.ada) && r[5] === note), JSON.stringify(rows));
+    assert.ok(rows.some((r) => r[0] === 'missing' && r[3] === P.ben.name), 'Ben sent no report today');
     const e = ok(await s.cora.api.get(`/api/v1/enrolments/${enr.ada}`), 200, 'ada');
     assert.equal(e.decision?.status, 'confirmed');
     assert.equal(e.decision?.final_outcome, 'pass');
@@ -518,11 +534,11 @@ describe('journey B: Level Two trainer pathway, Canvas — coordinator, experien
     await j.nav(f, /\/grant$/, () => f.getByRole('button', { name: 'Record the certification' }).click());
     assert.match(await f.locator('.flash.bad').innerText(), /Justification: say where the certification comes from/);
     assert.equal(await f.getByLabel('Certification held').inputValue(), 'lead', 'the choice is kept');
-    await j.seen(f, 'coord-grant-refused');
+    await j.seen(f, 'coord-grant-refused', 'details.grant');
     await f.getByLabel('Where it comes from (required)').fill('Certified Level Two Lead Trainer since 2014 under the previous pathway (KRI register).');
     await j.nav(f, /done=granted/, () => f.getByRole('button', { name: 'Record the certification' }).click());
     assert.match(await f.locator('dl.facts').innerText(), /Decision in force\s+Certified Level Two Lead Trainer|Decision in force\s+lead/);
-    await j.seen(f, 'coord-granted');
+    await j.seen(f, 'coord-granted', '#decision');
     const me = ok(await s.lenaStaff.api.get('/api/v1/enrolments'), 200, 'lena').enrolments[0];
     const e = ok(await s.lenaStaff.api.get(`/api/v1/enrolments/${me.id}`), 200, 'lena enrolment');
     assert.equal(e.decision?.final_outcome, 'lead');
@@ -592,6 +608,13 @@ describe('journey B: Level Two trainer pathway, Canvas — coordinator, experien
         });
         await j.nav(f, /\/app\?s=/, () => f.locator('nav.nav').getByRole('link', { name: 'Home' }).click());
       }
+      // the detailed feedback form sent to KRI, as a note on the evidence page
+      const f = j.frame;
+      await j.nav(f, /\/app\/enrolments\/\d+\?/, () => f.getByRole('link', { name: `Open ${L2.title}` }).click());
+      await j.nav(f, /\/evidence\?/, () => f.locator('#evidence').getByRole('link', { name: /Add photos/ }).click());
+      await f.locator('#ev-note').fill('Detailed feedback form sent to KRI on what is unique to Level Two.');
+      await j.nav(f, /saved=note/, () => f.getByRole('button', { name: 'Add to my evidence' }).click());
+      if (k === 'tara') await j.seen(f, 'trainee-evidence-note', '#evidence-list');
       const e = ok(await s[k].api.get(`/api/v1/enrolments/${enr[k]}`), 200, k);
       assert.equal(e.observations.filter((o) => o.rater_role === 'self' && o.status !== 'draft').length, 2, JSON.stringify(e.observations));
     }
@@ -634,7 +657,7 @@ describe('journey B: Level Two trainer pathway, Canvas — coordinator, experien
           await f.waitForFunction((old) => { const e = document.getElementById('fb-url'); return e && e.value && e.value !== old; }, before, { timeout: 15000 });
           const url = await f.locator('#fb-url').inputValue();
           assert.match(url, /\/feedback\/[A-Za-z0-9_-]{20,}$/);
-          if (k === 'tara' && i === 0) await j.seen(f, 'coord-feedback-link');
+          if (k === 'tara' && i === 0) await j.seen(f, 'coord-feedback-link', '#fb-url');
           // a student, with no account and no session, on the public form
           await student.goto(url);
           assert.match(await student.locator('main').innerText(), new RegExp(`Feedback on ${P[k].name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
@@ -659,7 +682,7 @@ describe('journey B: Level Two trainer pathway, Canvas — coordinator, experien
         // the learner page again: five answered links
         await j.nav(f, /\/app\/programs\/\d+\?/, () => f.locator('.crumbs a').click());
         await j.nav(f, /\/app\/coord\/enrolments\/\d+/, () => row.locator('th[scope=row] a').click());
-        if (k === 'tara') await j.seen(f, 'coord-feedback-answered');
+        if (k === 'tara') await j.seen(f, 'coord-feedback-answered', '#l-fb');
         const fb = f.locator('section', { has: f.locator('h2', { hasText: 'Third-party feedback' }) });
         assert.equal(await fb.locator('tbody tr', { hasText: 'answered' }).count(), 5);
         await j.nav(f, /\/app\/programs\/\d+\?/, () => f.locator('.crumbs a').click());
@@ -685,15 +708,15 @@ describe('journey B: Level Two trainer pathway, Canvas — coordinator, experien
       const label = L2.tiers.find((t) => t.key === PLAN[k].outcome).label;
       assert.match(await f.locator('#decision').innerText(), new RegExp(`The rule proposes ${label}`));
       if (k === 'tara') {
-        await j.seen(f, 'coord-proposal-lead');
+        await j.seen(f, 'coord-proposal-lead', '#decision');
         await j.nav(f, /done=confirmed/, () => f.getByRole('button', { name: `Confirm ${label}` }).click());
       } else {
-        await j.seen(f, 'coord-proposal-professional');
+        await j.seen(f, 'coord-proposal-professional', '#decision');
         await f.getByLabel('Outcome that stands').selectOption('not_yet');
         await f.getByLabel('Justification (required)').fill('The students of module 2 asked for more depth; repeat the second module before certifying.');
         await j.nav(f, /done=overridden/, () => f.getByRole('button', { name: 'Override' }).click());
       }
-      await j.seen(f, `coord-decided-${k}`);
+      await j.seen(f, `coord-decided-${k}`, '#decision');
       await j.nav(f, /\/app\/programs\/\d+\?/, () => f.locator('.crumbs a').click());
     }
     const tara = ok(await s.kim.api.get(`/api/v1/enrolments/${enr.tara}`), 200, 'tara');
