@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "core/jsonx.h"
+#include "core/log.h"
 #include "core/share.h"
 #include "lti/lti_ags.h"
 #include "lti/lti_svc.h"
@@ -130,6 +131,22 @@ static enum at_rc map_put(struct lms_ctx *c, const char *kind, const char *key, 
 	}
 	db_finalize(st);
 	return rc;
+}
+
+static const char SQL_MAP_DEL[] =
+	"DELETE FROM lms_map WHERE platform_id = ?1 AND kind = ?2 AND local_key = ?3";
+
+static void map_del(struct lms_ctx *c, const char *kind, const char *key)
+{
+	struct db_stmt *st = NULL;
+
+	if (db_prepare(c->db, SQL_MAP_DEL, &st) == AT_OK) {
+		db_bind_i64(st, 1, c->p->id);
+		db_bind_str(st, 2, kind);
+		db_bind_str(st, 3, key);
+		(void)db_run(st);
+	}
+	db_finalize(st);
 }
 
 /* ---- line items ---- */
@@ -360,65 +377,18 @@ out:
 	return rc;
 }
 
-enum at_rc lti_ags_result(struct lms_ctx *c, const char *lineitem, const char *user_sub,
-			  int *found, double *score, double *max, struct at_err *err)
-{
-	struct lti_svc_token tok;
-	struct httpc_resp r;
-	struct json_object *arr;
-	const char *url = lti_ags_join(c->a, lineitem, "results",
-				       arena_printf(c->a, "user_id=%s", lti_svc_pct(c->a, user_sub)));
-	enum at_rc rc = token(c, LTI_SCOPE_RESULT_RO, &tok, err);
-
-	*found = 0;
-	if (rc == AT_OK)
-		rc = lti_svc_need(&tok, LTI_SCOPE_RESULT_RO, err);
-	if (rc != AT_OK)
-		return rc;
-	{
-		const char *headers[] = { lti_svc_auth_header(c->a, &tok), "Accept: " MT_RESULTS,
-					  NULL };
-
-		rc = httpc_request(c->a, c->http, "GET", url, headers, NULL, 0, &r, err);
-	}
-	if (rc != AT_OK)
-		return rc;
-	if (r.status != 200)
-		return http_fail(&r, "results service", err);
-	arr = jsonx_parse(c->a, r.body, r.body_len, 16, err);
-	if (arr == NULL || !json_object_is_type(arr, json_type_array))
-		return at_fail(err, AT_UPSTREAM, "results service: not a JSON array");
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		struct json_object *x = json_object_array_get_idx(arr, i);
-		const char *uid = jstr(x, "userId");
-
-		if (uid != NULL && strcmp(uid, user_sub) == 0) {
-			*found = 1;
-			*score = jnum(x, "resultScore", NAN);
-			*max = jnum(x, "resultMaximum", NAN);
-		}
-	}
-	return AT_OK;
-}
-
-/* ---- the "score" handler ---- */
-
-struct score_state {
-	const char *ts_key;	/* lms_map key of the last second sent */
-	int64_t sent_sec;
-	const char *lineitem, *sub, *scopes;
-	double given, max;
-	char **shares;		/* capability tokens made for this attempt (core/share.h) */
-	size_t nshares, shares_cap;
-};
-
-/* "2026-01-02T03:04:05.678Z" -> unix seconds and milliseconds; -1 when malformed. */
-static int64_t parse_ts(const char *s, int *ms)
+/* "2026-01-02T03:04:05.678Z" (or "...+02:00", "...-0500": an offset is applied) -> unix
+ * seconds and milliseconds; *frac (may be NULL) tells whether a fraction was given. -1
+ * when malformed. */
+static int64_t parse_ts(const char *s, int *ms, bool *frac)
 {
 	struct tm tm;
-	int y, mo, d, h, mi, sec, n = 0, frac = 0;
+	int y, mo, d, h, mi, sec, n = 0, fr = 0, oh = 0, om = 0;
+	int64_t t;
 
 	*ms = 0;
+	if (frac != NULL)
+		*frac = false;
 	if (s == NULL || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6)
 		return -1;
 	if (s[n] == '.') {
@@ -426,12 +396,14 @@ static int64_t parse_ts(const char *s, int *ms)
 
 		for (n++; s[n] >= '0' && s[n] <= '9'; n++, digits++)
 			if (digits < 3)
-				frac = frac * 10 + (s[n] - '0');
+				fr = fr * 10 + (s[n] - '0');
 		while (digits > 0 && digits < 3) {
-			frac *= 10;
+			fr *= 10;
 			digits++;
 		}
-		*ms = frac;
+		*ms = fr;
+		if (frac != NULL)
+			*frac = true;
 	}
 	memset(&tm, 0, sizeof(tm));
 	tm.tm_year = y - 1900;
@@ -440,8 +412,103 @@ static int64_t parse_ts(const char *s, int *ms)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
-	return (int64_t)timegm(&tm);
+	t = (int64_t)timegm(&tm);
+	if ((s[n] == '+' || s[n] == '-') &&
+	    (sscanf(s + n + 1, "%2d:%2d", &oh, &om) == 2 ||
+	     sscanf(s + n + 1, "%2d%2d", &oh, &om) == 2))
+		t -= (s[n] == '+' ? 1 : -1) * (int64_t)(oh * 3600 + om * 60);
+	return t;
 }
+
+#define CANVAS_SUBMISSION "https://canvas.instructure.com/lti/submission"
+
+enum at_rc lti_ags_read(struct lms_ctx *c, const char *lineitem, const char *user_sub,
+			struct lti_ags_res *out, struct at_err *err)
+{
+	struct lti_svc_token tok;
+	struct httpc_resp r;
+	struct json_object *arr;
+	const char *url = lti_ags_join(c->a, lineitem, "results",
+				       arena_printf(c->a, "user_id=%s", lti_svc_pct(c->a, user_sub)));
+	enum at_rc rc = AT_OK;
+
+	memset(out, 0, sizeof(*out));
+	out->score = out->max = NAN;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		rc = token(c, LTI_SCOPE_RESULT_RO, &tok, err);
+		if (rc == AT_OK)
+			rc = lti_svc_need(&tok, LTI_SCOPE_RESULT_RO, err);
+		if (rc != AT_OK)
+			return rc;
+		{
+			const char *headers[] = { lti_svc_auth_header(c->a, &tok),
+						  "Accept: " MT_RESULTS, NULL };
+
+			rc = httpc_request(c->a, c->http, "GET", url, headers, NULL, 0, &r, err);
+		}
+		if (rc != AT_OK)
+			return rc;
+		/* a cached token revoked or expired early: a new one, once */
+		if (r.status != 401 || tok.fresh)
+			break;
+		lti_svc_forget(c->tokens, c->p->id, LTI_SCOPE_RESULT_RO);
+	}
+	if (r.status != 200)
+		return http_fail(&r, "results service", err);
+	arr = jsonx_parse(c->a, r.body, r.body_len, 16, err);
+	if (arr == NULL || !json_object_is_type(arr, json_type_array))
+		return at_fail(err, AT_UPSTREAM, "results service: not a JSON array");
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct json_object *x = json_object_array_get_idx(arr, i), *ext = NULL;
+		const char *uid = jstr(x, "userId"), *ts;
+		bool frac = false;
+
+		if (uid == NULL || strcmp(uid, user_sub) != 0)
+			continue;
+		out->found = 1;
+		out->score = jnum(x, "resultScore", NAN);
+		out->max = jnum(x, "resultMaximum", NAN);
+		out->comment = jstr(x, "comment");
+		out->ts_kind = LTI_AGS_TS_NONE;
+		/* Moodle: the stored grade's timestamp (= the score's, in seconds); Canvas: the
+		 * submission extension as sent with the score, whose submitted_at is the score's
+		 * timestamp when Attest sent it */
+		ts = jstr(x, "timestamp");
+		if (ts == NULL && json_object_object_get_ex(x, CANVAS_SUBMISSION, &ext) &&
+		    json_object_is_type(ext, json_type_object))
+			ts = jstr(ext, "submitted_at");
+		if (ts != NULL) {
+			out->ts_sec = parse_ts(ts, &out->ts_ms, &frac);
+			if (out->ts_sec >= 0)
+				out->ts_kind = frac ? LTI_AGS_TS_MS : LTI_AGS_TS_SEC;
+		}
+	}
+	return AT_OK;
+}
+
+enum at_rc lti_ags_result(struct lms_ctx *c, const char *lineitem, const char *user_sub,
+			  int *found, double *score, double *max, struct at_err *err)
+{
+	struct lti_ags_res x;
+	enum at_rc rc = lti_ags_read(c, lineitem, user_sub, &x, err);
+
+	*found = x.found;
+	*score = x.score;
+	*max = x.max;
+	return rc;
+}
+
+/* ---- the "score" handler ---- */
+
+struct score_state {
+	const char *ts_key;	/* lms_map key of the last second sent */
+	const char *marker;	/* lms_map key of the "sent" marker (kind ags_sent): the item id */
+	int64_t sent_sec;
+	const char *lineitem, *sub, *scopes;
+	double given, max;
+	char **shares;		/* capability tokens made for this attempt (core/share.h) */
+	size_t nshares, shares_cap;
+};
 
 static const char *fmt_ts(struct arena *a, int64_t sec, int ms)
 {
@@ -543,6 +610,52 @@ static enum at_rc content_items(struct lms_ctx *c, struct score_state *s,
 	return AT_OK;
 }
 
+/*
+ * Exactly once (lti/lti_ags.h): may an earlier attempt of this item have reached the
+ * platform? Then its result is read back, and the platform holds this very score when the
+ * value, the timestamp (where the platform shows one) and the comment (where it shows one)
+ * are those of the attempt.
+ */
+static void remember_ts(struct lms_ctx *c, const struct score_state *s)
+{
+	(void)map_put(c, "ags_ts", s->ts_key, arena_printf(c->a, "%" PRId64, s->sent_sec));
+}
+
+enum held { HELD, NOT_HELD, UNREADABLE_NOW, UNREADABLE };
+
+static bool maybe_sent(const struct outbox_item *it, const char *marker)
+{
+	if (marker != NULL)
+		return true;
+	/* items whose last attempt predates the markers: a transport error, 408 or 5xx */
+	return it->attempts > 0 && (it->last_status == 0 || it->last_status == 408 ||
+				    it->last_status >= 500);
+}
+
+static enum held held_by_lms(struct lms_ctx *c, const struct score_state *s,
+			     const char *comment, int64_t sec, int ms, struct at_err *err)
+{
+	struct lti_ags_res r;
+	enum at_rc rc = lti_ags_read(c, s->lineitem, s->sub, &r, err);
+	double max;
+
+	if (rc == AT_UPSTREAM || rc == AT_TIMEOUT || rc == AT_DB || rc == AT_TOOBIG)
+		return UNREADABLE_NOW;
+	if (rc != AT_OK)
+		return UNREADABLE;
+	if (!r.found || isnan(r.score))
+		return NOT_HELD;
+	max = isnan(r.max) || r.max <= 0 ? 1 : r.max;	/* AGS: no resultMaximum = out of 1 */
+	if (fabs(r.score / max * s->max - s->given) >= 0.005)
+		return NOT_HELD;
+	if (r.ts_kind != LTI_AGS_TS_NONE &&
+	    (r.ts_sec != sec || (r.ts_kind == LTI_AGS_TS_MS && r.ts_ms != ms)))
+		return NOT_HELD;
+	if (comment != NULL && *comment && r.comment != NULL && strcmp(comment, r.comment) != 0)
+		return NOT_HELD;
+	return HELD;
+}
+
 static enum lms_step score_prepare(struct lms_ctx *c, const struct outbox_item *it,
 				   struct lms_req *rq, struct lms_result *res)
 {
@@ -551,7 +664,7 @@ static enum lms_step score_prepare(struct lms_ctx *c, const struct outbox_item *
 	struct json_object *body, *sub;
 	struct lti_svc_token tok;
 	struct at_err err = { "" };
-	const char *last, *ts, *text;
+	const char *last, *ts, *text, *sent;
 	const char **headers;
 	int64_t sec, placement_id = jint(pl, "placement_id");
 	int ms = 0;
@@ -587,7 +700,7 @@ static enum lms_step score_prepare(struct lms_ctx *c, const struct outbox_item *
 		return LMS_DECIDED;
 	}
 	/* strictly increasing seconds per learner and line item */
-	sec = parse_ts(jstr(pl, "timestamp"), &ms);
+	sec = parse_ts(jstr(pl, "timestamp"), &ms, NULL);
 	if (sec < 0) {
 		sec = c->now_ms / 1000;
 		ms = (int)(c->now_ms % 1000);
@@ -598,10 +711,50 @@ static enum lms_step score_prepare(struct lms_ctx *c, const struct outbox_item *
 		sec = (int64_t)strtoll(last, NULL, 10) + 1;
 		ms = 0;
 	}
-	s->sent_sec = sec;
-	ts = fmt_ts(c->a, sec, ms);
 	s->given = jnum(pl, "score_given", 0);
 	s->max = jnum(pl, "score_max", 100);
+	/* an earlier attempt may have reached the platform: is this score there already? */
+	s->marker = arena_printf(c->a, "%" PRId64, it->id);
+	sent = map_get(c, "ags_sent", s->marker);
+	if (maybe_sent(it, sent)) {
+		int64_t was_sec = sec;
+		int was_ms = ms;
+
+		if (sent != NULL && sscanf(sent, "%" SCNd64 ".%d", &was_sec, &was_ms) != 2) {
+			was_sec = sec;
+			was_ms = ms;
+		}
+		s->sent_sec = was_sec;
+		switch (held_by_lms(c, s, jstr(pl, "comment"), was_sec, was_ms, &err)) {
+		case HELD:
+			remember_ts(c, s);
+			map_del(c, "ags_sent", s->marker);
+			res->verdict = LMS_DONE;
+			res->http_status = 200;
+			res->error[0] = '\0';
+			log_msg(LOG_INFO, NULL, "op=sync item=%" PRId64 " kind=score platform=%"
+				PRId64 " read_back=held: the platform has this score already, not"
+				" sent again", it->id, c->p->id);
+			return LMS_DECIDED;
+		case UNREADABLE_NOW:
+			set_error(res, LMS_RETRY, "");
+			snprintf(res->error, sizeof(res->error), "an earlier attempt may have"
+				 " reached the platform; reading the result back failed, not sent"
+				 " again yet: %s", err.msg);
+			return LMS_DECIDED;
+		case UNREADABLE:
+			/* no result.readonly (or a 4xx): sent again, at least once */
+			log_msg(LOG_INFO, NULL, "op=sync item=%" PRId64 " kind=score platform=%"
+				PRId64 " read_back=unavailable: sent again (%s)", it->id, c->p->id,
+				err.msg);
+			err.msg[0] = '\0';
+			break;
+		case NOT_HELD:
+			break;
+		}
+	}
+	s->sent_sec = sec;
+	ts = fmt_ts(c->a, sec, ms);
 	body = json_object_new_object();
 	json_object_object_add(body, "userId", json_object_new_string(s->sub));
 	json_object_object_add(body, "scoreGiven", json_object_new_double(s->given));
@@ -648,12 +801,14 @@ static enum lms_step score_prepare(struct lms_ctx *c, const struct outbox_item *
 	headers[1] = "Content-Type: " MT_SCORE;
 	headers[2] = "Accept: application/json";
 	rq->headers = headers;
+	/* the marker goes to the database before the write leaves */
+	if (map_put(c, "ags_sent", s->marker, arena_printf(c->a, "%" PRId64 ".%03d", sec, ms)) !=
+	    AT_OK) {
+		revoke_shares(c, s);
+		set_error(res, LMS_RETRY, "could not record the score as being sent");
+		return LMS_DECIDED;
+	}
 	return LMS_SEND;
-}
-
-static void remember_ts(struct lms_ctx *c, const struct score_state *s)
-{
-	(void)map_put(c, "ags_ts", s->ts_key, arena_printf(c->a, "%" PRId64, s->sent_sec));
 }
 
 static void score_finish(struct lms_ctx *c, const struct outbox_item *it, enum at_rc rc,
@@ -666,7 +821,11 @@ static void score_finish(struct lms_ctx *c, const struct outbox_item *it, enum a
 
 	lms_judge(rc, resp, res);
 	if (rc != AT_OK)
-		return;
+		return;	/* the platform may have taken it: the marker stays */
+	/* a definite answer about this attempt (taken, or refused: 4xx, 409 included): an
+	 * earlier attempt was ruled out by the read back in prepare */
+	if (resp->status < 500)
+		map_del(c, "ags_sent", s->marker);
 	/* A definite refusal: the LMS will not fetch this attempt's evidence links. (After a
 	 * 5xx or a lost answer it may have taken the score: the links stay until they expire.) */
 	if (resp->status >= 400 && resp->status < 500)

@@ -78,7 +78,10 @@ async function toolFrameOutcome(page, launches, { expectApp, timeout }) {
   const deadline = Date.now() + timeout;
   let frame = page.mainFrame();
   for (;;) {
-    frame = page.frame({ name: 'tool_frame' }) || page.mainFrame();	// attached late, maybe
+    // Under load Playwright may keep a stale URL on the named frame after its cross-site
+    // (out-of-process) navigation: look at every frame for the tool's page too.
+    frame = page.frames().find((f) => /\/app\?s=/.test(f.url())) ||
+      page.frame({ name: 'tool_frame' }) || page.mainFrame();	// attached late, maybe
     const u = frame.url();
     if (/\/app\?s=/.test(u)) break;
     if (!expectApp && launches.some((s) => s >= 400)) break;
@@ -88,8 +91,13 @@ async function toolFrameOutcome(page, launches, { expectApp, timeout }) {
   // Bounded waits: a flow that never arrives fails with its diagnostics, not a test timeout.
   await frame.waitForLoadState('load', { timeout: 5000 }).catch(() => {});
   const text = await frame.locator('body').innerText({ timeout: 5000 }).catch((e) => `<<no body: ${e.message}>>`);
-  const injected = await frame.locator('b', { hasText: 'O\'Neil' }).count().catch(() => 0);
+  const injected = await bounded(frame.locator('b', { hasText: 'O\'Neil' }).count(), 5000, -1);
   return { frame, url: frame.url(), text, launches, injected };
+}
+
+/** p, or fallback after ms: a frame caught mid-navigation must not hang the test. */
+function bounded(p, ms, fallback) {
+  return Promise.race([p.catch(() => fallback), new Promise((r) => setTimeout(() => r(fallback), ms))]);
 }
 
 async function shot(page, name) {
@@ -165,7 +173,8 @@ describe('Chromium with no cross-site cookies at all (Safari-like)', () => {
     await shot(b.page, emu === canvas ? 'nocookies-canvas-iframe' : 'nocookies-canvas-selfhosted-iframe');
     const storageFrame = b.page.frame({ name: 'post_message_forwarding' });
     assert.ok(storageFrame, 'the LMS page has no post_message_forwarding frame');
-    const log = [...await b.page.evaluate(() => window.__ltiMessages || []), ...await storageFrame.evaluate(() => window.__ltiMessages || [])];
+    const log = [...await bounded(b.page.evaluate(() => window.__ltiMessages || []), 5000, []),
+      ...await bounded(storageFrame.evaluate(() => window.__ltiMessages || []), 5000, [])];
     assertLearnerPage(out, 'canvas iframe (platform storage)');
     const toolOrigin = new URL(base).origin;
     const subjects = log.filter((m) => m.origin === toolOrigin).map((m) => m.request.subject.replace(/^org\.imsglobal\./, ''));

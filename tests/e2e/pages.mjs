@@ -22,7 +22,9 @@ export async function openInLms(page, emu, launchOpts, { timeout = 30000 } = {})
   await page.goto(emu.coursePageUrl(launchOpts), { waitUntil: 'domcontentloaded', timeout: 20000 });
   const deadline = Date.now() + timeout;
   for (;;) {
-    const frame = page.frame({ name: 'tool_frame' });
+    // Under load Playwright may keep a stale URL on the named frame after its cross-site
+    // (out-of-process) navigation: look at every frame for the tool's page too.
+    const frame = page.frames().find((f) => /\/app\?s=/.test(f.url())) || page.frame({ name: 'tool_frame' });
     const u = frame?.url() || '';
     if (/\/app\?s=/.test(u)) {
       await frame.waitForLoadState('load', { timeout: 10000 }).catch(() => {});

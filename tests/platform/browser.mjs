@@ -10,8 +10,13 @@ export { chromium };
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 // notes/pitfalls.md: root needs --no-sandbox; quiet background networking.
+// Site isolation off: the LMS iframe's cross-site hops (LMS → tool → LMS auth → tool) would
+// each swap the frame into another renderer process, and on a loaded machine Playwright can
+// lose track of such a swapped frame (its URL stays at the previous hop). Cookie blocking,
+// partitioning and postMessage do not depend on the process model.
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--disable-site-isolation-trials', '--disable-features=IsolateOrigins,site-per-process'];
 
 /**
  * Start Chromium with a fresh user-data-dir.

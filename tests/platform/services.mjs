@@ -12,9 +12,15 @@
 // Moodle quirks (mod/lti/service/gradebookservices/classes/local/resources/scores.php):
 // timestamp, activityProgress and gradingProgress required (400); a score whose timestamp is
 // not later than the stored one at one-second resolution is refused with 409; a score that
-// is not FullyGraded clears the grade. Canvas: the https://canvas.instructure.com/lti/
-// submission extension is recorded with the score; an older timestamp than the stored one
-// is refused with 400.
+// is not FullyGraded clears the grade; a result carries the stored grade's "timestamp" (PHP
+// date('c') in the server's time zone: p.moodleTzOffsetMin, default +60). Canvas
+// (app/controllers/lti/ims/scores_controller.rb): a score whose timestamp is earlier than
+// the result's (updated_at = the last score's timestamp) is refused with 400, an equal or
+// later one is taken — again and again: each taken score is kept in the history
+// (li.scores, with Canvas's submission "attempt", which grows with every new submission);
+// the https://canvas.instructure.com/lti/submission extension is recorded with the score,
+// and a result shows the last score's extension (results_serializer.rb merges it) but no
+// timestamp.
 
 import crypto from 'node:crypto';
 
@@ -59,6 +65,7 @@ export function initServices(p) {
   p.downUntil = 0;
   p.tokenDropScopes = [];       // scopes the token endpoint leaves out (a narrower grant)
   p.tokenAudCheck = true;
+  p.moodleTzOffsetMin = 60;     // Moodle's result timestamps: date('c') in the server's zone
 }
 
 /** Methods mixed into Platform.prototype. */
@@ -67,7 +74,11 @@ export const serviceMethods = {
    * Make service requests (AGS, NRPS; token too with {token: true}) fail:
    * {kind: '500'|'429'|'timeout'|'drop', match: RegExp on path+query, times: N (default 1),
    *  retryAfter: seconds (429), delayMs: how long a 'timeout' holds the answer (default 5000),
-   *  process: for 'timeout', still store the write (the LMS did it, the answer was lost)}.
+   *  process: for 'timeout', still store the write (the LMS did it, the answer was lost),
+   *  onStored: for 'timeout' and 'lose', called (and awaited) once the request was handled,
+   *  before its answer would go out — e.g. to kill the worker right then}.
+   * 'lose': the request is handled (a score is stored) and the connection is then closed
+   * without an answer.
    */
   injectFault(f) {
     this.faults.push({ times: 1, delayMs: 5000, process: true, ...f, hits: 0 });
@@ -75,6 +86,13 @@ export const serviceMethods = {
 
   /** Every service request (token endpoint included) is dropped for ms milliseconds. */
   goDown(ms) { this.downUntil = Date.now() + ms; },
+
+  /** An access token for scopes, as if a client had asked for it (for tests that call the services). */
+  issueAccessToken(scopes) {
+    const token = crypto.randomBytes(24).toString('base64url');
+    this.accessTokens.set(token, { clientId: 'test', scopes, exp: Date.now() + 3600e3 });
+    return token;
+  },
 
   /** Forget every access token (the next service call with one answers 401). */
   revokeAccessTokens() { this.accessTokens.clear(); },
@@ -228,6 +246,8 @@ export const serviceMethods = {
     if (isToken) return false; // the token endpoint itself is in platform.mjs
     const text = req.method === 'POST' || req.method === 'PUT' ? await body(req) : '';
     const reply = async (status, obj, headers) => {
+      if (f && (f.kind === 'timeout' || f.kind === 'lose') && f.onStored) await f.onStored({ status, path: full });
+      if (f && f.kind === 'lose') { log.status = status; req.socket.destroy(); return true; }
       if (delayed) { await new Promise((r) => setTimeout(r, delayed)); }
       if (req.socket.destroyed) { log.status = status; return true; }
       return send(status, obj, headers);
@@ -287,10 +307,15 @@ export const serviceMethods = {
         const bad = this._bearer(req, [SC.resultReadonly]);
         if (bad) return reply(bad.status, { error: bad.error });
         const uid = url.searchParams.get('user_id');
-        const out = [...li.results.values()].filter((r) => uid === null || r.userId === uid).map((r) => ({
-          id: `${li.url.split('?')[0]}/results/${encodeURIComponent(r.userId)}`, scoreOf: li.url, userId: r.userId,
-          resultScore: r.resultScore, resultMaximum: li.scoreMaximum, comment: r.comment ?? undefined,
-        }));
+        const out = [...li.results.values()].filter((r) => uid === null || r.userId === uid).map((r) => {
+          const o = {
+            id: `${li.url.split('?')[0]}/results/${encodeURIComponent(r.userId)}`, scoreOf: li.url, userId: r.userId,
+            resultScore: r.resultScore, resultMaximum: li.scoreMaximum, comment: r.comment ?? undefined,
+          };
+          if (moodle) o.timestamp = this._moodleDate(r.timestamp);
+          else if (r.submission) o[CANVAS_SUBMISSION] = r.submission;
+          return o;
+        });
         return reply(200, out, { 'content-type': MT.results });
       }
       return reply(405, { error: 'method not allowed' });
@@ -334,6 +359,14 @@ export const serviceMethods = {
     return reply(404, { error: 'no such service' });
   },
 
+  /** PHP date('c') of unix ms in the Moodle server's zone: 2026-01-02T04:04:05+01:00. */
+  _moodleDate(ms) {
+    const off = this.moodleTzOffsetMin;
+    const d = new Date(Math.floor(ms / 1000) * 1000 + off * 60000).toISOString().slice(0, 19);
+    const a = Math.abs(off);
+    return `${d}${off < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+  },
+
   async _score(req, li, text, reply) {
     const entry = { at: Date.now(), lineItemId: li.id, url: req.url, contentType: req.headers['content-type'] || '', body: null, status: 0, error: null };
     this.scoreLog.push(entry);
@@ -355,13 +388,16 @@ export const serviceMethods = {
       if (this.flavor === 'canvas' && ts < prev.timestamp) return fail(400, 'score timestamp is older than the last one');
     }
     const graded = b.gradingProgress === 'FullyGraded';
+    const ext = b[CANVAS_SUBMISSION] ?? null;
+    // Canvas: a new submission (the default unless submission_type is none) is one more attempt
+    const attempt = (prev?.attempt ?? 0) + (this.flavor === 'canvas' && ext?.new_submission !== false && ext?.submission_type !== 'none' ? 1 : 0);
     const result = {
       userId: b.userId, timestamp: ts, activityProgress: b.activityProgress, gradingProgress: b.gradingProgress,
       resultScore: graded && typeof b.scoreGiven === 'number' ? b.scoreGiven / (b.scoreMaximum || 1) * li.scoreMaximum : null,
-      comment: b.comment ?? null, submission: b[CANVAS_SUBMISSION] ?? null,
+      comment: b.comment ?? null, submission: ext, attempt,
     };
     li.results.set(b.userId, result);
-    li.scores.push({ ...b, acceptedAt: Date.now() });
+    li.scores.push({ ...b, acceptedAt: Date.now(), attempt });
     entry.status = this.flavor === 'moodle' ? 200 : 200;
     return reply(200, this.flavor === 'canvas' ? { resultUrl: `${li.url}/results/${encodeURIComponent(b.userId)}` } : null);
   },
