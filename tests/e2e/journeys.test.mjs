@@ -98,8 +98,25 @@ class Journey {
   }
 
   get page() { return this.desk.page; }
-  /** The tool frame of the LMS page. */
-  get frame() { return this.page.frame({ name: 'tool_frame' }); }
+  /**
+   * The tool frame of the LMS page: the one the last launch reached (under load Playwright
+   * may keep a stale URL on the named frame after a cross-site hop), else the named one.
+   */
+  get frame() {
+    if (this._frame && !this._frame.isDetached()) return this._frame;
+    return this.page.frame({ name: 'tool_frame' });
+  }
+
+  /** Wait for a frame of the LMS page whose URL matches re; it becomes this.frame. */
+  async frameAt(re, label, ms = 30000) {
+    const end = Date.now() + ms;
+    for (;;) {
+      const f = this.page.frames().find((x) => re.test(x.url()));
+      if (f) { this._frame = f; await f.waitForLoadState('load').catch(() => {}); return f; }
+      if (Date.now() > end) throw new Error(`${label}: no frame at ${re} (frames: ${this.page.frames().map((x) => x.url()).join(', ')})`);
+      await this.page.waitForTimeout(150);
+    }
+  }
 
   /**
    * Record the page, check it with axe-core and photograph it (the LMS page holding the
@@ -127,6 +144,7 @@ class Journey {
   /** A person launches Attest from the LMS course page (desktop, in the iframe). */
   async launch(who, { role, course, linkId }) {
     const r = await openInLms(this.page, this.lms, { role, user: who, courseId: course.id, context: course, linkId });
+    this._frame = r.frame;
     const api = new Api(this.base, r.token, `${who.name} (${role})`);
     return { ...r, api };
   }
@@ -143,13 +161,8 @@ class Journey {
    */
   async placeProgram(who, course, title) {
     await this.page.goto(this.lms.coursePageUrl({ role: 'instructor', user: who, courseId: course.id, context: course, messageType: 'LtiDeepLinkingRequest' }), { waitUntil: 'domcontentloaded' });
-    const end = Date.now() + 30000;
-    while (!/\/lti\/deeplink\?/.test(this.frame?.url() || '')) {
-      if (Date.now() > end) throw new Error(`the deep linking picker did not open (at ${this.frame?.url()})`);
-      await this.page.waitForTimeout(150);
-    }
-    const f = this.frame;
-    await f.waitForLoadState('load');
+    this._frame = null;
+    const f = await this.frameAt(/\/lti\/deeplink\?/, 'the deep linking picker');
     await this.seen(f, `deep-linking-picker-${course.label}`);
     const course0 = f.locator("input[name=item][value='course']");
     if (await course0.getAttribute('type') === 'checkbox') await course0.uncheck();
@@ -165,8 +178,8 @@ class Journey {
     }
     const entry = this.lms.deepLinkResponses[n];
     assert.ok(entry.ok, `the LMS refused the deep linking response: ${JSON.stringify(entry.errors)}`);
-    await this.frame.waitForLoadState('load');
-    await this.frame.locator('text=Content added').waitFor({ timeout: 15000 });
+    const back = await this.frameAt(/\/deep_link_return/, 'the LMS after deep linking');
+    await back.locator('text=Content added').waitFor({ timeout: 15000 });
     const link = entry.links.find((l) => String(l.custom?.attest_item || '').startsWith('program:'));
     assert.ok(link, `no program link placed: ${JSON.stringify(entry.links)}`);
     assert.equal(link.title, title);
