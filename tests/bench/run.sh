@@ -189,7 +189,7 @@ mem_of() {
 }
 echo "Worker memory after the run (from /proc; RSS counts shared library pages in each):"
 for f in "$svar"/run/attest-*.pid; do
-	[ -e "$f" ] && mem_of "attest serve ($(basename "$f" .pid))" "$(cat "$f")"
+	[ -e "$f" ] && mem_of "attest ($(basename "$f" .pid))" "$(cat "$f")"
 done
 mem_of "fcgi_hello (floor)" "$(cat "$fvar/run/hello.pid" 2>/dev/null || true)"
 exit "$rc"
