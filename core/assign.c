@@ -156,24 +156,35 @@ static enum at_rc add_tx(struct db *db, int64_t enrolment_id, int64_t assessor_i
 		     json_object_new_int64(assessor_id), now, err);
 }
 
+/* Run a bound change of one row and finalize it; AT_NOTFOUND naming what when it changed
+ * nothing. */
+static enum at_rc run_one(struct db *db, struct db_stmt *st, const char *what,
+			  struct at_err *err)
+{
+	enum at_rc rc = db_run(st);
+	int64_t changed = rc == AT_OK ? db_changes(st) : 0;
+
+	db_finalize(st);
+	if (rc != AT_OK)
+		return dbfail(db, err, rc);
+	if (changed == 0)
+		return at_fail(err, AT_NOTFOUND, "%s", what);
+	return AT_OK;
+}
+
 static enum at_rc remove_tx(struct db *db, int64_t enrolment_id, int64_t assessor_id,
 			    int64_t actor_id, int64_t now, struct at_err *err)
 {
 	struct db_stmt *st = NULL;
-	int64_t changed;
 	enum at_rc rc = db_prepare(db, SQL_REMOVE, &st);
 
 	if (rc != AT_OK)
 		return dbfail(db, err, rc);
 	db_bind_i64(st, 1, enrolment_id);
 	db_bind_i64(st, 2, assessor_id);
-	rc = db_run(st);
-	changed = rc == AT_OK ? db_changes(st) : 0;
-	db_finalize(st);
+	rc = run_one(db, st, "assessor", err);
 	if (rc != AT_OK)
-		return dbfail(db, err, rc);
-	if (changed == 0)
-		return at_fail(err, AT_NOTFOUND, "assessor");
+		return rc;
 	return audit(db, actor_id, "enrolment.assessor_remove", enrolment_id, "assessor_id",
 		     json_object_new_int64(assessor_id), now, err);
 }
@@ -215,20 +226,15 @@ static enum at_rc cohort_tx(struct db *db, int64_t enrolment_id, const char *coh
 			    int64_t actor_id, int64_t now, struct at_err *err)
 {
 	struct db_stmt *st = NULL;
-	int64_t changed;
 	enum at_rc rc = db_prepare(db, SQL_COHORT, &st);
 
 	if (rc != AT_OK)
 		return dbfail(db, err, rc);
 	db_bind_i64(st, 1, enrolment_id);
 	db_bind_str(st, 2, cohort);
-	rc = db_run(st);
-	changed = rc == AT_OK ? db_changes(st) : 0;
-	db_finalize(st);
+	rc = run_one(db, st, "enrolment", err);
 	if (rc != AT_OK)
-		return dbfail(db, err, rc);
-	if (changed == 0)
-		return at_fail(err, AT_NOTFOUND, "enrolment");
+		return rc;
 	return audit(db, actor_id, "enrolment.cohort", enrolment_id, "cohort",
 		     json_object_new_string(cohort), now, err);
 }

@@ -225,114 +225,80 @@ static enum at_rc read_rows(struct db *db, struct arena *a, const struct program
 	return rc;
 }
 
-static enum at_rc read_attempts(struct db *db, const struct program *p, int64_t context_id,
-				struct dashboard_row *rows, const struct eidx *ix, size_t nix)
+/* The learner rows a per-enrolment query fills in, and what its row readers need. */
+struct rowset {
+	struct dashboard_row *rows;
+	const struct eidx *ix;
+	size_t nix;
+	struct arena *a;
+	const struct program *p;
+	int64_t now;
+};
+
+/* Run sql bound to (context_id, program_id); for every result row whose first column is
+ * the enrolment of a learner row, call fn with that row. */
+static enum at_rc each_row(struct db *db, const char *sql, int64_t context_id,
+			   const struct rowset *rs,
+			   void (*fn)(struct db_stmt *st, struct dashboard_row *x,
+				      const struct rowset *rs))
 {
 	struct db_stmt *st = NULL;
 	bool row;
-	enum at_rc rc = prep2(db, SQL_ATTEMPTS, context_id, p->id, &st);
+	enum at_rc rc = prep2(db, sql, context_id, rs->p->id, &st);
 
 	if (rc != AT_OK)
 		return rc;
 	for (;;) {
 		struct dashboard_row *x;
-		const char *key;
 
 		rc = db_step(st, &row);
 		if (rc != AT_OK || !row)
 			break;
-		x = row_of(rows, ix, nix, db_col_i64(st, 0));
-		if (x == NULL)
-			continue;
-		key = db_col_text(st, 1);
-		x->attempts_total += db_col_i64(st, 2);
-		for (size_t k = 0; k < p->n_checklists; k++) {
-			if (key != NULL && strcmp(p->checklists[k].key, key) == 0) {
-				x->attempts[k] = db_col_i64(st, 2);
-				x->passed[k] = db_col_i64(st, 3);
-			}
+		x = row_of(rs->rows, rs->ix, rs->nix, db_col_i64(st, 0));
+		if (x != NULL)
+			fn(st, x, rs);
+	}
+	db_finalize(st);
+	return rc;
+}
+
+static void put_attempts(struct db_stmt *st, struct dashboard_row *x, const struct rowset *rs)
+{
+	const char *key = db_col_text(st, 1);
+
+	x->attempts_total += db_col_i64(st, 2);
+	for (size_t k = 0; k < rs->p->n_checklists; k++) {
+		if (key != NULL && strcmp(rs->p->checklists[k].key, key) == 0) {
+			x->attempts[k] = db_col_i64(st, 2);
+			x->passed[k] = db_col_i64(st, 3);
 		}
 	}
-	db_finalize(st);
-	return rc;
 }
 
-static enum at_rc read_decisions(struct db *db, struct arena *a, const struct program *p,
-				 int64_t context_id, int64_t now, struct dashboard_row *rows,
-				 const struct eidx *ix, size_t nix)
+static void put_pending(struct db_stmt *st, struct dashboard_row *x, const struct rowset *rs)
 {
-	struct db_stmt *st = NULL;
-	bool row;
-	enum at_rc rc = prep2(db, SQL_PENDING, context_id, p->id, &st);
-
-	if (rc != AT_OK)
-		return rc;
-	for (;;) {
-		struct dashboard_row *x;
-
-		rc = db_step(st, &row);
-		if (rc != AT_OK || !row)
-			break;
-		x = row_of(rows, ix, nix, db_col_i64(st, 0));
-		if (x == NULL)
-			continue;
-		x->pending_id = db_col_i64(st, 1);	/* ordered by id: the latest wins */
-		x->pending_outcome = arena_strdup(a, db_col_text(st, 2));
-	}
-	db_finalize(st);
-	if (rc != AT_OK)
-		return rc;
-	rc = prep2(db, SQL_DECIDED, context_id, p->id, &st);
-	if (rc != AT_OK)
-		return rc;
-	for (;;) {
-		struct dashboard_row *x;
-		int64_t exp;
-
-		rc = db_step(st, &row);
-		if (rc != AT_OK || !row)
-			break;
-		x = row_of(rows, ix, nix, db_col_i64(st, 0));
-		if (x == NULL)
-			continue;
-		x->decision = arena_strdup(a, db_col_text(st, 1));	/* the latest wins */
-		exp = db_col_i64(st, 2);
-		x->decision_expired = exp > 0 && exp <= now;
-	}
-	db_finalize(st);
-	return rc;
+	x->pending_id = db_col_i64(st, 1);	/* ordered by id: the latest wins */
+	x->pending_outcome = arena_strdup(rs->a, db_col_text(st, 2));
 }
 
-static enum at_rc read_assessors(struct db *db, struct arena *a, const struct program *p,
-				 int64_t context_id, struct dashboard_row *rows,
-				 const struct eidx *ix, size_t nix)
+static void put_decided(struct db_stmt *st, struct dashboard_row *x, const struct rowset *rs)
 {
-	struct db_stmt *st = NULL;
-	bool row;
-	enum at_rc rc = prep2(db, SQL_ASSESSORS, context_id, p->id, &st);
+	int64_t exp = db_col_i64(st, 2);
 
-	if (rc != AT_OK)
-		return rc;
-	for (;;) {
-		struct dashboard_row *x;
-		struct assign_person *v;
+	x->decision = arena_strdup(rs->a, db_col_text(st, 1));	/* the latest wins */
+	x->decision_expired = exp > 0 && exp <= rs->now;
+}
 
-		rc = db_step(st, &row);
-		if (rc != AT_OK || !row)
-			break;
-		x = row_of(rows, ix, nix, db_col_i64(st, 0));
-		if (x == NULL)
-			continue;
-		v = arena_alloc(a, (x->n_assessors + 1) * sizeof(*v));
-		if (x->n_assessors > 0)
-			memcpy(v, x->assessors, x->n_assessors * sizeof(*v));
-		v[x->n_assessors].id = db_col_i64(st, 1);
-		v[x->n_assessors].name = arena_strdup(a, db_col_text(st, 2));
-		x->assessors = v;
-		x->n_assessors++;
-	}
-	db_finalize(st);
-	return rc;
+static void put_assessor(struct db_stmt *st, struct dashboard_row *x, const struct rowset *rs)
+{
+	struct assign_person *v = arena_alloc(rs->a, (x->n_assessors + 1) * sizeof(*v));
+
+	if (x->n_assessors > 0)
+		memcpy(v, x->assessors, x->n_assessors * sizeof(*v));
+	v[x->n_assessors].id = db_col_i64(st, 1);
+	v[x->n_assessors].name = arena_strdup(rs->a, db_col_text(st, 2));
+	x->assessors = v;
+	x->n_assessors++;
 }
 
 static bool keep(const struct dashboard_row *x, const struct dashboard_filter *f)
@@ -356,6 +322,7 @@ enum at_rc dashboard_rows(struct db *db, struct arena *a, const struct program *
 {
 	struct dashboard_row *rows = NULL;
 	struct eidx *ix;
+	struct rowset rs;
 	size_t nrows = 0, nix = 0, kept = 0;
 	enum at_rc rc;
 
@@ -369,11 +336,14 @@ enum at_rc dashboard_rows(struct db *db, struct arena *a, const struct program *
 		if (rows[i].enrolment_id > 0)
 			ix[nix++] = (struct eidx){ rows[i].enrolment_id, i };
 	qsort(ix, nix, sizeof(*ix), eidx_cmp);
-	rc = read_attempts(db, p, context_id, rows, ix, nix);
+	rs = (struct rowset){ rows, ix, nix, a, p, now };
+	rc = each_row(db, SQL_ATTEMPTS, context_id, &rs, put_attempts);
 	if (rc == AT_OK)
-		rc = read_decisions(db, a, p, context_id, now, rows, ix, nix);
+		rc = each_row(db, SQL_PENDING, context_id, &rs, put_pending);
 	if (rc == AT_OK)
-		rc = read_assessors(db, a, p, context_id, rows, ix, nix);
+		rc = each_row(db, SQL_DECIDED, context_id, &rs, put_decided);
+	if (rc == AT_OK)
+		rc = each_row(db, SQL_ASSESSORS, context_id, &rs, put_assessor);
 	if (rc != AT_OK)
 		return rc;
 	for (size_t i = 0; i < nrows; i++) {
