@@ -11,7 +11,9 @@
 #include "core/jsonx.h"
 #include "core/audit.h"
 #include "core/decision.h"
+#include "core/enrolment.h"
 #include "core/lmsq.h"
+#include "core/program.h"
 #include "core/token.h"
 
 #define AUDIT_BASIS_MAX 8192	/* larger bases are audited by hash only */
@@ -231,7 +233,26 @@ out:
 	return rc;
 }
 
-static enum at_rc decide_tx(struct db *db, int64_t id, int64_t coordinator_id,
+/* In the decision's transaction: mark enrolment completed by actor when outcome closes
+ * it (program_outcome_closes, on the program's current definition) and it is not yet. */
+static enum at_rc close_tx(struct db *db, struct arena *a, int64_t enrolment,
+			   const char *outcome, int64_t actor, int64_t now, struct at_err *err)
+{
+	struct enrolment e;
+	struct program *p = NULL;
+	enum at_rc rc = enrolment_get(db, a, enrolment, &e);
+
+	if (rc == AT_OK)
+		rc = program_load(db, a, e.program_key, 0, &p);
+	if (rc != AT_OK)
+		return at_fail(err, rc, "decision: cannot load enrolment %" PRId64 " and its"
+			       " program: %s", enrolment, db_errmsg(db));
+	if (!program_outcome_closes(p, outcome) || strcmp(e.status, "completed") == 0)
+		return AT_OK;
+	return enrolment_set_status_tx(db, enrolment, "completed", actor, now, err);
+}
+
+static enum at_rc decide_tx(struct db *db, int64_t id, int64_t coordinator_id, bool closing,
 			    const char *outcome, const char *justification, int64_t now,
 			    struct at_err *err)
 {
@@ -281,6 +302,8 @@ static enum at_rc decide_tx(struct db *db, int64_t id, int64_t coordinator_id,
 		   id, j, now, err);
 	if (rc == AT_OK)	/* the final grade and ratings, in this same transaction */
 		rc = lmsq_decision(db, a, id, now, err);
+	if (rc == AT_OK && closing)	/* and the enrolment's end */
+		rc = close_tx(db, a, enrolment, d.final_outcome, coordinator_id, now, err);
 	goto out;
 dberr:
 	dbfail(db, err, rc);
@@ -290,7 +313,7 @@ out:
 	return rc;
 }
 
-static enum at_rc decide(struct db *db, int64_t id, int64_t coordinator_id,
+static enum at_rc decide(struct db *db, int64_t id, int64_t coordinator_id, bool closing,
 			 const char *outcome, const char *justification, int64_t now,
 			 struct at_err *err)
 {
@@ -301,7 +324,7 @@ static enum at_rc decide(struct db *db, int64_t id, int64_t coordinator_id,
 	rc = db_begin(db);
 	if (rc != AT_OK)
 		return dbfail(db, err, rc);
-	rc = decide_tx(db, id, coordinator_id, outcome, justification, now, err);
+	rc = decide_tx(db, id, coordinator_id, closing, outcome, justification, now, err);
 	if (rc == AT_OK)
 		rc = db_commit(db);
 	if (rc != AT_OK)
@@ -309,13 +332,13 @@ static enum at_rc decide(struct db *db, int64_t id, int64_t coordinator_id,
 	return rc;
 }
 
-enum at_rc decision_confirm(struct db *db, int64_t id, int64_t coordinator_id, int64_t now,
-			    struct at_err *err)
+enum at_rc decision_confirm(struct db *db, int64_t id, int64_t coordinator_id, bool closing,
+			    int64_t now, struct at_err *err)
 {
-	return decide(db, id, coordinator_id, NULL, NULL, now, err);
+	return decide(db, id, coordinator_id, closing, NULL, NULL, now, err);
 }
 
-enum at_rc decision_override(struct db *db, int64_t id, int64_t coordinator_id,
+enum at_rc decision_override(struct db *db, int64_t id, int64_t coordinator_id, bool closing,
 			     const char *outcome, const char *justification, int64_t now,
 			     struct at_err *err)
 {
@@ -329,7 +352,7 @@ enum at_rc decision_override(struct db *db, int64_t id, int64_t coordinator_id,
 			       " %d characters", DECISION_JUSTIFICATION_MIN);
 	if (strlen(justification) > DECISION_TEXT_MAX)
 		return at_fail(err, AT_TOOBIG, "justification over %d bytes", DECISION_TEXT_MAX);
-	return decide(db, id, coordinator_id, outcome, justification, now, err);
+	return decide(db, id, coordinator_id, closing, outcome, justification, now, err);
 }
 
 static void read_row(struct db_stmt *st, struct arena *a, struct decision *d)

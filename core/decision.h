@@ -40,13 +40,19 @@ enum at_rc decision_propose(struct db *db, int64_t enrolment_id, const char *out
 			    struct at_err *err);
 
 /* Confirm proposal id as coordinator. AT_CONFLICT unless it is the open proposal
- * (confirmed, overridden or superseded already); AT_NOTFOUND. */
-enum at_rc decision_confirm(struct db *db, int64_t id, int64_t coordinator_id, int64_t now,
-			    struct at_err *err);
+ * (confirmed, overridden or superseded already); AT_NOTFOUND. Audited as
+ * "decision.confirm"; the LMS items (lmsq_decision) are queued in the same transaction.
+ * With closing true, when the final outcome closes the enrolment (program_outcome_closes)
+ * and it is not completed yet, it is marked completed by the coordinator in that same
+ * transaction too ("enrolment.status"): decision and status commit together or not at all;
+ * loading the enrolment and its program is then part of the step (an error rolls back). */
+enum at_rc decision_confirm(struct db *db, int64_t id, int64_t coordinator_id, bool closing,
+			    int64_t now, struct at_err *err);
 
 /* Replace proposal id's outcome with outcome, for justification (at least
- * DECISION_JUSTIFICATION_MIN characters: AT_BADREQ). AT_CONFLICT, AT_NOTFOUND as confirm. */
-enum at_rc decision_override(struct db *db, int64_t id, int64_t coordinator_id,
+ * DECISION_JUSTIFICATION_MIN characters: AT_BADREQ). AT_CONFLICT, AT_NOTFOUND and closing as
+ * confirm; audited as "decision.override". */
+enum at_rc decision_override(struct db *db, int64_t id, int64_t coordinator_id, bool closing,
 			     const char *outcome, const char *justification, int64_t now,
 			     struct at_err *err);
 

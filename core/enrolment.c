@@ -315,19 +315,32 @@ static enum at_rc status_tx(struct db *db, int64_t id, const char *status, int64
 	return rc;
 }
 
+static bool status_valid(const char *status)
+{
+	return status != NULL && (strcmp(status, "active") == 0 ||
+				  strcmp(status, "completed") == 0 ||
+				  strcmp(status, "withdrawn") == 0);
+}
+
+enum at_rc enrolment_set_status_tx(struct db *db, int64_t id, const char *status,
+				   int64_t actor_id, int64_t now, struct at_err *err)
+{
+	if (!status_valid(status))
+		return at_fail(err, AT_BADREQ, "status must be active, completed or withdrawn");
+	return status_tx(db, id, status, actor_id, now, err);
+}
+
 enum at_rc enrolment_set_status(struct db *db, int64_t id, const char *status,
 				int64_t actor_id, int64_t now, struct at_err *err)
 {
 	enum at_rc rc;
 
-	if (status == NULL || (strcmp(status, "active") != 0 &&
-			       strcmp(status, "completed") != 0 &&
-			       strcmp(status, "withdrawn") != 0))
+	if (!status_valid(status))
 		return at_fail(err, AT_BADREQ, "status must be active, completed or withdrawn");
 	rc = db_begin(db);
 	if (rc != AT_OK)
 		return dbfail(db, err, rc);
-	rc = status_tx(db, id, status, actor_id, now, err);
+	rc = enrolment_set_status_tx(db, id, status, actor_id, now, err);
 	if (rc == AT_OK)
 		rc = db_commit(db);
 	if (rc != AT_OK)

@@ -76,6 +76,11 @@ enum at_rc enrolment_list_context(struct db *db, struct arena *a, int64_t contex
 enum at_rc enrolment_set_status(struct db *db, int64_t id, const char *status,
 				int64_t actor_id, int64_t now, struct at_err *err);
 
+/* enrolment_set_status() inside the caller's transaction (db_begin): the change and its
+ * audit row commit or roll back with the caller's. On an error the caller rolls back. */
+enum at_rc enrolment_set_status_tx(struct db *db, int64_t id, const char *status,
+				   int64_t actor_id, int64_t now, struct at_err *err);
+
 /* Does user_id hold an assessor or admin role (membership.role & (2|4)) in e's course? */
 bool enrolment_may_manage(struct db *db, const struct enrolment *e, int64_t user_id);
 

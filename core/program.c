@@ -1421,6 +1421,19 @@ out:
 	return rc;
 }
 
+bool program_outcome_closes(const struct program *p, const char *outcome)
+{
+	struct json_object *v;
+	const char *fallback = "not_yet";
+
+	if (outcome == NULL || strcmp(outcome, "pending") == 0)
+		return false;
+	if (p->rule != NULL && json_object_object_get_ex(p->rule, "fallback", &v) &&
+	    json_object_is_type(v, json_type_string))
+		fallback = json_object_get_string(v);
+	return !(p->n_tiers > 0 && strcmp(outcome, fallback) == 0);
+}
+
 enum at_rc program_each(struct db *db, void (*fn)(const struct program_row *row, void *ud),
 			void *ud)
 {

@@ -153,6 +153,12 @@ const struct program_checklist *program_checklist(const struct program *p, const
 const struct program_tier *program_tier(const struct program *p, const char *key);
 const struct program_form *program_form(const struct program *p, const char *key);
 
+/* Does a decided outcome close an enrolment in p? Everything but "pending" (or NULL) and,
+ * for tiered programs, the rule's fallback ("not_yet" unless the rule names another: the
+ * learner carries on) does — a certification or a failed program: no more deadlines or
+ * escalations. */
+bool program_outcome_closes(const struct program *p, const char *outcome);
+
 /* Parse a JSON number into hundredths (85 -> 8500, 85.5 -> 8550). Returns false for a
  * non-number, more than two decimals, or |v| > 1e12. */
 bool program_hundredths(struct json_object *v, int64_t *out);

@@ -481,45 +481,16 @@ static bool load_decision(struct req *r, struct decision *d)
 	return false;
 }
 
-/* Does a decided outcome close the enrolment? Everything but "pending" and, for tiered
- * programs, the rule's fallback ("not yet": the learner carries on) does — a certification
- * or a failed program: no more deadlines or escalations. */
-static bool outcome_closes(const struct program *p, const char *outcome)
-{
-	struct json_object *v;
-	const char *fallback = "not_yet";
-
-	if (outcome == NULL || strcmp(outcome, "pending") == 0)
-		return false;
-	if (p->rule != NULL && json_object_object_get_ex(p->rule, "fallback", &v) &&
-	    json_object_is_type(v, json_type_string))
-		fallback = json_object_get_string(v);
-	return !(p->n_tiers > 0 && strcmp(outcome, fallback) == 0);
-}
-
+/* Answer decision id, decided (and its enrolment closed, when the outcome closes it) in
+ * one transaction by decision_confirm or decision_override. */
 static void decided(struct req *r, int64_t id)
 {
 	struct decision d;
-	struct enrolment e;
-	struct program *p = NULL;
 	struct json_object *o;
-	struct at_err err = { "" };
 	enum at_rc rc = decision_get(g_app.db, r->arena, id, &d);
 
 	if (rc != AT_OK) {
 		api_fail(r, rc, NULL, "could not load the decision");
-		return;
-	}
-	rc = enrolment_get(g_app.db, r->arena, d.enrolment_id, &e);
-	if (rc == AT_OK)
-		rc = program_load(g_app.db, r->arena, e.program_key, 0, &p);
-	if (rc == AT_OK && outcome_closes(p, d.final_outcome) &&
-	    strcmp(e.status, "completed") != 0)
-		rc = enrolment_set_status(g_app.db, e.id, "completed", r->sess->s.user_id, api_now(),
-					  &err);
-	if (rc != AT_OK) {
-		api_fail(r, rc, NULL, "the decision is recorded, but the enrolment could not be "
-			 "marked completed");
 		return;
 	}
 	o = decision_json(&d);
@@ -535,7 +506,7 @@ void api_decision_confirm(struct req *r)
 
 	if (!load_decision(r, &d))
 		return;
-	rc = decision_confirm(g_app.db, d.id, r->sess->s.user_id, api_now(), &err);
+	rc = decision_confirm(g_app.db, d.id, r->sess->s.user_id, true, api_now(), &err);
 	if (rc != AT_OK) {
 		api_fail(r, rc, NULL, err.msg[0] ? err.msg : "could not confirm");
 		return;
@@ -563,7 +534,8 @@ void api_decision_override(struct req *r)
 		api_error(r, 400, "bad_request", "outcome", "must not be blank");
 		return;
 	}
-	rc = decision_override(g_app.db, d.id, r->sess->s.user_id, outcome, just, api_now(), &err);
+	rc = decision_override(g_app.db, d.id, r->sess->s.user_id, true, outcome, just,
+			       api_now(), &err);
 	if (rc == AT_BADREQ) {
 		api_error(r, 400, "bad_request", "justification", err.msg[0] ? err.msg :
 			  "a justification of at least 10 characters is required");
@@ -625,7 +597,8 @@ void api_enrolment_grant(struct req *r)
 			      &did, &err);
 	json_object_put(basis);
 	if (rc == AT_OK)
-		rc = decision_override(g_app.db, did, r->sess->s.user_id, outcome, just, now, &err);
+		rc = decision_override(g_app.db, did, r->sess->s.user_id, true, outcome, just,
+				       now, &err);
 	if (rc == AT_BADREQ) {
 		api_error(r, 400, "bad_request", "justification", err.msg[0] ? err.msg :
 			  "a justification of at least 10 characters is required");

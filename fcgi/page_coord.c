@@ -1125,28 +1125,6 @@ void page_coord_evaluate(struct req *r)
 	back_to_learner(r, &e, "evaluated");
 }
 
-/* Close the enrolment after a decided outcome, as the API does (api_enrolment.c). */
-static enum at_rc close_after(struct req *r, const struct enrolment *e, const char *outcome)
-{
-	struct program *p = NULL;
-	struct json_object *v;
-	struct at_err err = { "" };
-	const char *fallback = "not_yet";
-	enum at_rc rc = program_load(g_app.db, r->arena, e->program_key, 0, &p);
-
-	if (rc != AT_OK)
-		return rc;
-	if (p->rule != NULL && json_object_object_get_ex(p->rule, "fallback", &v) &&
-	    json_object_is_type(v, json_type_string))
-		fallback = json_object_get_string(v);
-	if (outcome == NULL || strcmp(outcome, "pending") == 0 ||
-	    (p->n_tiers > 0 && strcmp(outcome, fallback) == 0) ||
-	    strcmp(e->status, "completed") == 0)
-		return AT_OK;
-	return enrolment_set_status(g_app.db, e->id, "completed", r->sess->s.user_id, api_now(),
-				    &err);
-}
-
 /* The decision of the {id} segment and its enrolment, if the user manages it; else 404. */
 static bool load_decision(struct req *r, struct decision *d, struct enrolment *e)
 {
@@ -1168,10 +1146,11 @@ static bool load_decision(struct req *r, struct decision *d, struct enrolment *e
 	return true;
 }
 
-/* The end of a confirm or override (what) that answered rc: 409 on the learner page when
- * the proposal was decided meanwhile; else the enrolment closed with outcome and back to
- * the learner saying done, or 500. f: the form to show again (NULL: none). */
-static void decided(struct req *r, struct enrolment *e, enum at_rc rc, const char *outcome,
+/* The end of a confirm or override (what) that answered rc — decided, and the enrolment
+ * closed when the outcome closes it, in one transaction: 409 on the learner page when the
+ * proposal was decided meanwhile; else back to the learner saying done, or 500. f: the
+ * form to show again (NULL: none). */
+static void decided(struct req *r, struct enrolment *e, enum at_rc rc,
 		    struct learner_form *f, const char *what, const char *done,
 		    const struct at_err *err)
 {
@@ -1180,8 +1159,6 @@ static void decided(struct req *r, struct enrolment *e, enum at_rc rc, const cha
 			     "decided it, or the rule proposed again.", f);
 		return;
 	}
-	if (rc == AT_OK)
-		rc = close_after(r, e, outcome);
 	if (rc != AT_OK) {
 		http_error(r, rc, "cannot %s: %s", what, err->msg);
 		return;
@@ -1198,8 +1175,8 @@ void page_coord_confirm(struct req *r)
 
 	if (!load_decision(r, &d, &e))
 		return;
-	rc = decision_confirm(g_app.db, d.id, r->sess->s.user_id, api_now(), &err);
-	decided(r, &e, rc, d.proposed_outcome, NULL, "confirm", "confirmed", &err);
+	rc = decision_confirm(g_app.db, d.id, r->sess->s.user_id, true, api_now(), &err);
+	decided(r, &e, rc, NULL, "confirm", "confirmed", &err);
 }
 
 /* POST .../override: outcome, justification (required, at least 10 characters). */
@@ -1234,14 +1211,14 @@ void page_coord_override(struct req *r)
 			     "characters (and at most 16384).", &f);
 		return;
 	}
-	rc = decision_override(g_app.db, d.id, r->sess->s.user_id, f.outcome, f.justification,
-			       api_now(), &err);
+	rc = decision_override(g_app.db, d.id, r->sess->s.user_id, true, f.outcome,
+			       f.justification, api_now(), &err);
 	if (rc == AT_BADREQ) {
 		learner_page(r, &e, 400, "justification", "Justification: write at least 10 "
 			     "characters.", &f);
 		return;
 	}
-	decided(r, &e, rc, f.outcome, &f, "override", "overridden", &err);
+	decided(r, &e, rc, &f, "override", "overridden", &err);
 }
 
 /* POST .../feedback: form. The new link is shown on the page answering the POST (it holds
@@ -1326,12 +1303,12 @@ void page_coord_grant(struct req *r)
 			      &did, &err);
 	json_object_put(basis);
 	if (rc == AT_OK)
-		rc = decision_override(g_app.db, did, r->sess->s.user_id, f.grant_outcome, j, now,
-				       &err);
+		rc = decision_override(g_app.db, did, r->sess->s.user_id, true, f.grant_outcome,
+				       j, now, &err);
 	if (rc == AT_BADREQ) {
 		learner_page(r, &e, 400, "grant_justification", "Justification: write at least 10 "
 			     "characters.", &f);
 		return;
 	}
-	decided(r, &e, rc, f.grant_outcome, &f, "record the certification", "granted", &err);
+	decided(r, &e, rc, &f, "record the certification", "granted", &err);
 }

@@ -15,7 +15,9 @@
 
 #include "core/audit.h"
 #include "core/decision.h"
+#include "core/enrolment.h"
 #include "core/observation.h"
+#include "core/program.h"
 #include "core/rating.h"
 #include "tests/unit/support/testdb.h"
 
@@ -542,7 +544,7 @@ static void decide(struct testdb_fx *f, int64_t enrolment, const char *outcome, 
 
 	assert_int_equal(decision_propose(f->db, enrolment, outcome, "{\"rule\":\"test\"}", now,
 					  &d, &err), AT_OK);
-	assert_int_equal(decision_confirm(f->db, d, 4, now, &err), AT_OK);
+	assert_int_equal(decision_confirm(f->db, d, 4, false, now, &err), AT_OK);
 }
 
 static void test_qualification(void **state)
@@ -564,12 +566,12 @@ static void test_qualification(void **state)
 	assert_int_equal(decision_propose(f->db, 3, "certified", "{}", 2000, &d, &err), AT_OK);
 	assert_int_equal(observation_submit(f->db, ann, 2, 2000, &err), AT_FORBIDDEN);
 	/* confirmed: qualified, but only until it expires (program calls: 365 days) */
-	assert_int_equal(decision_confirm(f->db, d, 4, 2000, &err), AT_OK);
+	assert_int_equal(decision_confirm(f->db, d, 4, false, 2000, &err), AT_OK);
 	assert_int_equal(observation_submit(f->db, ann, 2, 2000 + 366 * day, &err), AT_FORBIDDEN);
 	submit_ok(f, ann, 2, 2001);
 	/* overridden to another outcome: not qualified */
 	assert_int_equal(decision_propose(f->db, 4, "certified", "{}", 2000, &d, &err), AT_OK);
-	assert_int_equal(decision_override(f->db, d, 4, "not yet", "two calls missed the"
+	assert_int_equal(decision_override(f->db, d, 4, false, "not yet", "two calls missed the"
 					   " critical greeting", 2000, &err), AT_OK);
 	assert_int_equal(observation_submit(f->db, nov, 3, 2001, &err), AT_FORBIDDEN);
 	/* a later certification qualifies */
@@ -598,22 +600,23 @@ static void test_decisions(void **state)
 					  &err), AT_OK);
 	assert_int_equal(decision_get(f->db, f->a, d1, &d), AT_OK);
 	assert_string_equal(d.status, "superseded");
-	assert_int_equal(decision_confirm(f->db, d1, 4, 30, &err), AT_CONFLICT);
+	assert_int_equal(decision_confirm(f->db, d1, 4, false, 30, &err), AT_CONFLICT);
 	assert_int_equal(decision_pending(f->db, f->a, 1, &d), AT_OK);
 	assert_int_equal(d.id, d2);
 	assert_int_equal(decision_current(f->db, f->a, 1, 30, &d), AT_NOTFOUND);
 	/* override needs a real justification */
-	assert_int_equal(decision_override(f->db, d2, 4, "pass", "too short", 30, &err),
+	assert_int_equal(decision_override(f->db, d2, 4, false, "pass", "too short", 30, &err),
 			 AT_BADREQ);
-	assert_int_equal(decision_override(f->db, d2, 4, "pass", "   short      ", 30, &err),
+	assert_int_equal(decision_override(f->db, d2, 4, false, "pass", "   short      ", 30, &err),
 			 AT_BADREQ);
-	assert_int_equal(decision_override(f->db, d2, 4, "pass", NULL, 30, &err), AT_BADREQ);
-	assert_int_equal(decision_override(f->db, d2, 4, "", "long enough reason", 30, &err),
+	assert_int_equal(decision_override(f->db, d2, 4, false, "pass", NULL, 30, &err),
 			 AT_BADREQ);
-	assert_int_equal(decision_override(f->db, 999, 4, "pass", "long enough reason", 30,
+	assert_int_equal(decision_override(f->db, d2, 4, false, "", "long enough reason", 30, &err),
+			 AT_BADREQ);
+	assert_int_equal(decision_override(f->db, 999, 4, false, "pass", "long enough reason", 30,
 					   &err), AT_NOTFOUND);
-	assert_int_equal(decision_override(f->db, d2, 4, "pass", "call 3 was scored on the wrong"
-					   " scorecard", 30, &err), AT_OK);
+	assert_int_equal(decision_override(f->db, d2, 4, false, "pass", "call 3 was scored on"
+					   " the wrong scorecard", 30, &err), AT_OK);
 	assert_int_equal(decision_current(f->db, f->a, 1, 40, &d), AT_OK);
 	assert_int_equal(d.id, d2);
 	assert_string_equal(d.status, "overridden");
@@ -626,21 +629,21 @@ static void test_decisions(void **state)
 	assert_true(d.expired);
 	assert_int_equal(decision_pending(f->db, f->a, 1, &d), AT_NOTFOUND);
 	/* immutable once decided */
-	assert_int_equal(decision_confirm(f->db, d2, 4, 50, &err), AT_CONFLICT);
-	assert_int_equal(decision_override(f->db, d2, 4, "fail", "changed my mind again", 50,
+	assert_int_equal(decision_confirm(f->db, d2, 4, false, 50, &err), AT_CONFLICT);
+	assert_int_equal(decision_override(f->db, d2, 4, false, "fail", "changed my mind again", 50,
 					   &err), AT_CONFLICT);
 	/* recertification: a new proposal leaves the decided one alone */
 	assert_int_equal(decision_propose(f->db, 1, "pass", "{}", 60, &d3, &err), AT_OK);
 	assert_int_equal(decision_get(f->db, f->a, d2, &d), AT_OK);
 	assert_string_equal(d.status, "overridden");
-	assert_int_equal(decision_confirm(f->db, d3, 4, 70, &err), AT_OK);
+	assert_int_equal(decision_confirm(f->db, d3, 4, false, 70, &err), AT_OK);
 	assert_int_equal(decision_current(f->db, f->a, 1, 70, &d), AT_OK);
 	assert_int_equal(d.id, d3);
 	assert_string_equal(d.final_outcome, "pass");
 	assert_string_equal(d.justification, "");
 	/* program trainer has no validity: no expiry */
 	assert_int_equal(decision_propose(f->db, 2, "lead", "{}", 60, &d1, &err), AT_OK);
-	assert_int_equal(decision_confirm(f->db, d1, 4, 70, &err), AT_OK);
+	assert_int_equal(decision_confirm(f->db, d1, 4, false, 70, &err), AT_OK);
 	assert_int_equal(decision_current(f->db, f->a, 2, 1LL << 40, &d), AT_OK);
 	assert_int_equal(d.expires_at, 0);
 	assert_false(d.expired);
@@ -653,6 +656,122 @@ static void test_decisions(void **state)
 	audit_intact(f);
 }
 
+/* Program 3 (tiered, fallback "later", parseable by program_load) and its enrolments
+ * 5..8 (learners 1, 2, 3, 5), for the decisions that close an enrolment. */
+static const char SEED_TIERED[] =
+	"INSERT INTO program (id, key, title, definition, created_at, updated_at) VALUES"
+	" (3, 'tiered', 'Tiered', '{\"key\":\"tiered\",\"title\":\"Tiered\",\"version\":1,"
+	"\"frameworks\":[\"fw\"],\"checklists\":[{\"key\":\"c\",\"title\":\"C\",\"items\":"
+	"[{\"key\":\"i\",\"kind\":\"yesno\",\"label\":\"I\"}]}],\"tiers\":[{\"key\":\"lead\","
+	"\"label\":\"Lead\",\"targets\":[{\"competency\":\"c1\",\"level\":2}]}],\"rule\":"
+	"{\"type\":\"tiers\",\"requires\":{\"type\":\"count\",\"checklist\":\"c\",\"min\":1},"
+	"\"fallback\":\"later\"}}', 1, 1);"
+	"INSERT INTO enrolment (id, program_id, user_id, started_at) VALUES"
+	" (5, 3, 1, 1), (6, 3, 2, 1), (7, 3, 3, 1), (8, 3, 5, 1);";
+
+/* Make every UPDATE of an enrolment to 'completed' fail in the database (on refuse). */
+static void refuse_completed(struct testdb_fx *f, bool refuse)
+{
+	const char *sql;
+
+	if (f->t.pg)
+		sql = refuse ?
+		      "CREATE FUNCTION no_close() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+		      " IF NEW.status = 'completed' THEN RAISE EXCEPTION 'no close'; END IF;"
+		      " RETURN NEW; END $$;"
+		      "CREATE TRIGGER no_close BEFORE UPDATE ON enrolment FOR EACH ROW"
+		      " EXECUTE PROCEDURE no_close();" :
+		      "DROP TRIGGER no_close ON enrolment; DROP FUNCTION no_close();";
+	else
+		sql = refuse ?
+		      "CREATE TRIGGER no_close BEFORE UPDATE OF status ON enrolment"
+		      " WHEN NEW.status = 'completed' BEGIN SELECT RAISE(ABORT, 'no close'); END;" :
+		      "DROP TRIGGER no_close;";
+	assert_int_equal(db_exec(f->db, sql), AT_OK);
+}
+
+static const char *status_of(struct testdb_fx *f, int64_t enrolment)
+{
+	struct enrolment e;
+
+	assert_int_equal(enrolment_get(f->db, f->a, enrolment, &e), AT_OK);
+	return e.status;
+}
+
+/* Deciding with closing: the decision, its audit row, the enrolment's "completed" and its
+ * audit row commit in one transaction — or none of them does. */
+static void test_decision_closes(void **state)
+{
+	struct testdb_fx *f = *state;
+	struct at_err err = { "" };
+	struct program *p = NULL, plain = { 0 };
+	struct decision d;
+	struct enrolment e;
+	int64_t d5 = 0, d6 = 0, d7 = 0, d8 = 0, audits;
+
+	assert_int_equal(db_exec(f->db, SEED_TIERED), AT_OK);
+	/* the rule: anything but pending and, when tiered, the rule's fallback */
+	assert_int_equal(program_load(f->db, f->a, "tiered", 0, &p), AT_OK);
+	assert_true(program_outcome_closes(p, "lead"));
+	assert_true(program_outcome_closes(p, "not_yet"));	/* not this program's fallback */
+	assert_false(program_outcome_closes(p, "later"));
+	assert_false(program_outcome_closes(p, "pending"));
+	assert_false(program_outcome_closes(p, NULL));
+	assert_true(program_outcome_closes(&plain, "not_yet"));	/* untiered: it ends */
+	assert_true(program_outcome_closes(&plain, "fail"));
+
+	/* the fallback leaves the enrolment active; so does deciding without closing */
+	assert_int_equal(decision_propose(f->db, 5, "later", "{}", 10, &d5, &err), AT_OK);
+	assert_int_equal(decision_confirm(f->db, d5, 4, true, 20, &err), AT_OK);
+	assert_string_equal(status_of(f, 5), "active");
+	assert_int_equal(decision_propose(f->db, 6, "lead", "{}", 10, &d6, &err), AT_OK);
+	assert_int_equal(decision_confirm(f->db, d6, 4, false, 20, &err), AT_OK);
+	assert_string_equal(status_of(f, 6), "active");
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit WHERE action = 'enrolment.status'"),
+			 0);
+
+	/* the status step fails: the decision rolls back with it */
+	assert_int_equal(decision_propose(f->db, 7, "later", "{}", 10, &d7, &err), AT_OK);
+	audits = count(f, "SELECT COUNT(*) FROM audit");
+	refuse_completed(f, true);
+	err.msg[0] = '\0';
+	/* (SQLite reports RAISE(ABORT) as a constraint failure) */
+	assert_int_equal(decision_override(f->db, d7, 4, true, "lead", "certified elsewhere"
+					   " already", 30, &err), f->t.pg ? AT_DB : AT_CONFLICT);
+	assert_non_null(strstr(err.msg, "no close"));
+	assert_int_equal(decision_get(f->db, f->a, d7, &d), AT_OK);
+	assert_string_equal(d.status, "proposed");
+	assert_null(d.final_outcome);
+	assert_int_equal(d.decided_by, 0);
+	assert_string_equal(status_of(f, 7), "active");
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit"), audits);
+	/* a fallback outcome does not touch the status: it still commits */
+	assert_int_equal(decision_propose(f->db, 8, "later", "{}", 10, &d8, &err), AT_OK);
+	assert_int_equal(decision_confirm(f->db, d8, 4, true, 30, &err), AT_OK);
+	refuse_completed(f, false);
+
+	/* it succeeds: decision and status together, each audited, by the coordinator */
+	assert_int_equal(decision_override(f->db, d7, 4, true, "lead", "certified elsewhere"
+					   " already", 40, &err), AT_OK);
+	assert_int_equal(decision_get(f->db, f->a, d7, &d), AT_OK);
+	assert_string_equal(d.status, "overridden");
+	assert_string_equal(d.final_outcome, "lead");
+	assert_int_equal(enrolment_get(f->db, f->a, 7, &e), AT_OK);
+	assert_string_equal(e.status, "completed");
+	assert_int_equal(e.completed_at, 40);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit WHERE action = 'enrolment.status'"
+			       " AND entity = 'enrolment' AND entity_id = 7 AND actor_id = 4"
+			       " AND at = 40"), 1);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit WHERE action = 'decision.override'"
+			       " AND at = 40"), 1);
+	/* completed already: a later closing decision writes no second status */
+	assert_int_equal(decision_propose(f->db, 7, "lead", "{}", 50, &d7, &err), AT_OK);
+	assert_int_equal(decision_confirm(f->db, d7, 4, true, 60, &err), AT_OK);
+	assert_int_equal(count(f, "SELECT COUNT(*) FROM audit WHERE action = 'enrolment.status'"),
+			 1);
+	audit_intact(f);
+}
+
 #define SQ(t) cmocka_unit_test_setup_teardown(t, setup_sqlite, testdb_fx_teardown)
 #define PG(t) cmocka_unit_test_setup_teardown(t, setup_pg, testdb_fx_teardown)
 
@@ -661,12 +780,12 @@ int main(void)
 	const struct CMUnitTest sqlite[] = {
 		SQ(test_scoring), SQ(test_validation), SQ(test_create_rules),
 		SQ(test_double_submit), SQ(test_amend), SQ(test_self_and_sessions),
-		SQ(test_qualification), SQ(test_decisions),
+		SQ(test_qualification), SQ(test_decisions), SQ(test_decision_closes),
 	};
 	const struct CMUnitTest pg[] = {
 		PG(test_scoring), PG(test_validation), PG(test_create_rules),
 		PG(test_double_submit), PG(test_amend), PG(test_self_and_sessions),
-		PG(test_qualification), PG(test_decisions),
+		PG(test_qualification), PG(test_decisions), PG(test_decision_closes),
 	};
 	return TESTDB_RUN("observation", sqlite, pg);
 }
